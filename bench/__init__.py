@@ -1,0 +1,1 @@
+"""Hand-run benchmarks (not tests); see README.md, section Benchmarks."""

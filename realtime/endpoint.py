@@ -1,0 +1,198 @@
+"""`/v1/ws/practice`: authenticate, accept, then a receive loop beside a sender task.
+
+Transport only: parsing, limits that concern frames and idleness, and turning errors into
+`error` messages or close codes. What a message means is the session's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+from typing import assert_never
+
+from pydantic import ValidationError
+from starlette.websockets import WebSocket
+
+from realtime.connection import Connection
+from realtime.protocol import (
+    AudioChunk,
+    Cancel,
+    CloseCode,
+    Error,
+    Ping,
+    Pong,
+    Start,
+    Stop,
+    client_message,
+)
+from realtime.service import PracticeService
+from realtime.session import LIVE, PracticeSession, State
+from storage.access import Principal
+from storage.errors import ParleyError, TooManyRequests
+
+log = logging.getLogger("parley.ws")
+
+SUBPROTOCOL = "parley.v1"
+BEARER_PREFIX = "bearer."
+FINAL_WAIT_S = 30.0
+
+
+def credentials(websocket: WebSocket) -> tuple[str, str | None]:
+    """The access token (query `access_token`, or subprotocol `bearer.<token>`) and the
+    subprotocol to answer with."""
+    offered = [
+        p.strip() for p in websocket.headers.get("sec-websocket-protocol", "").split(",") if p
+    ]
+    chosen = SUBPROTOCOL if SUBPROTOCOL in offered else None
+    for proto in offered:
+        if proto.startswith(BEARER_PREFIX):
+            return proto.removeprefix(BEARER_PREFIX), chosen
+    return websocket.query_params.get("access_token", ""), chosen
+
+
+async def practice_endpoint(websocket: WebSocket) -> None:
+    service: PracticeService = websocket.app.state.practice
+    token, subprotocol = credentials(websocket)
+    await websocket.accept(subprotocol=subprotocol)
+    try:
+        who = service.authenticate(token)
+    except ParleyError as exc:
+        # Accepted first: a close before accept() reaches a browser as a bare HTTP 403.
+        await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])
+        return
+    conn = Connection(websocket, service.settings.outbox_size)
+    sender = asyncio.create_task(conn.pump())
+    session: PracticeSession | None = None
+    try:
+        session = await _receive_loop(websocket, conn, service, who)
+    finally:
+        if session is not None:
+            session.detach(conn)
+        conn.close(CloseCode.NORMAL)
+        await sender
+
+
+async def _receive_loop(
+    websocket: WebSocket, conn: Connection, service: PracticeService, who: Principal
+) -> PracticeSession | None:
+    settings = service.settings
+    session: PracticeSession | None = None
+    while not conn.closing:
+        try:
+            message = await asyncio.wait_for(websocket.receive(), settings.idle_timeout_s)
+        except TimeoutError:
+            await _idle(conn, session)
+            return session
+        if message["type"] == "websocket.disconnect" or conn.closing:
+            # Closing (e.g. superseded by a resume elsewhere): a frame that was already on
+            # its way must not reach the session, which now belongs to the new connection.
+            return session
+        data: bytes | None = message.get("bytes")
+        text: str | None = message.get("text")
+        size = len(data) if data is not None else len((text or "").encode())
+        if size > settings.max_frame_bytes:
+            conn.send(
+                Error(
+                    code="frame_too_large",
+                    message=f"frames are limited to {settings.max_frame_bytes} bytes",
+                    fatal=True,
+                )
+            )
+            conn.close(CloseCode.TOO_LARGE, "frame too large")
+            return session
+        if data is not None:
+            _audio(conn, session, data)
+        elif text is not None:
+            session = await _message(conn, service, who, session, text)
+    return session
+
+
+def _audio(conn: Connection, session: PracticeSession | None, data: bytes) -> None:
+    if session is None:
+        conn.send(Error(code="not_started", message="send `start` before audio"))
+        return
+    session.audio(data)  # answers `not_streaming` itself once the session is past streaming
+
+
+async def _message(
+    conn: Connection,
+    service: PracticeService,
+    who: Principal,
+    session: PracticeSession | None,
+    text: str,
+) -> PracticeSession | None:
+    try:
+        message = client_message.validate_json(text)
+    except ValidationError as exc:
+        conn.send(_invalid(exc))
+        return session
+    match message:
+        case Start():
+            if session is not None and session.state in LIVE and message.resume is None:
+                conn.send(Error(code="already_started", message="a session is in progress"))
+                return session
+            try:
+                return await service.start(message, who, conn)
+            except ParleyError as exc:
+                fatal = isinstance(exc, TooManyRequests)
+                conn.send(Error(code=exc.code, message=exc.message, fatal=fatal))
+                if fatal:
+                    conn.close(CloseCode.TOO_MANY, exc.message)
+                return session
+            except Exception:
+                # Our failure (e.g. the database is down), not the client's: say so plainly.
+                log.exception("starting a session failed")
+                conn.send(Error(code="internal", message="the session could not start", fatal=True))
+                conn.close(CloseCode.INTERNAL, "internal error")
+                return session
+        case AudioChunk():
+            try:
+                data = base64.b64decode(message.data, validate=True)
+            except (binascii.Error, ValueError):
+                conn.send(Error(code="bad_message", message="audio_chunk data is not base64"))
+                return session
+            _audio(conn, session, data)
+        case Stop():
+            if session is None:
+                conn.send(Error(code="not_started", message="no session to stop"))
+            else:
+                session.stop()
+        case Cancel():
+            if session is None:
+                conn.send(Error(code="not_started", message="no session to cancel"))
+            else:
+                session.cancel()
+        case Ping():
+            conn.send(Pong(id=message.id))
+        case _:
+            assert_never(message)
+    return session
+
+
+def _invalid(exc: ValidationError) -> Error:
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"])
+    if tuple(first["loc"][:2]) == ("start", "audio"):
+        return Error(code="unsupported_audio", message=f"{where}: {first['msg']}")
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return Error(code="unknown_message", message=first["msg"])
+    return Error(code="bad_message", message=f"{where or 'message'}: {first['msg']}")
+
+
+async def _idle(conn: Connection, session: PracticeSession | None) -> None:
+    """No frame for the idle timeout: finish what was said, then close."""
+    if session is not None and session.state is State.STREAMING:
+        conn.send(Error(code="idle_timeout", message="no audio or message; finishing"))
+        session.stop()
+    if session is not None and session.state in LIVE:
+        try:
+            await asyncio.wait_for(session.finished.wait(), FINAL_WAIT_S)
+        except TimeoutError:
+            log.warning("session %s did not finish in %ss", session.id, FINAL_WAIT_S)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(5.0):
+            await conn.drain()
+    conn.close(CloseCode.IDLE, "idle timeout")

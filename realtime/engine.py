@@ -1,0 +1,58 @@
+"""The speech engine of a node: one Whisper model, loaded once, shared by every session."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from realtime.ports import Samples, Transcriber
+from speech.evaluator import LocalEvaluator
+from speech.model import SpeechModel
+from speech.settings import SpeechSettings
+from speech.streaming import StreamingTranscriber
+from speech.transcript import FinalTranscript
+from storage.models import ExerciseKind
+from storage.practice import ExerciseInfo
+
+
+class WhisperEngine:
+    """Owns the model: `load()` before the first session, `close()` at shutdown."""
+
+    def __init__(self, settings: SpeechSettings) -> None:
+        self.settings = settings
+        self._model: SpeechModel | None = None
+        self._evaluator: LocalEvaluator | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    async def load(self) -> None:
+        async with self._lock:
+            if self._model is None:
+                model = await asyncio.to_thread(SpeechModel.load, self.settings)
+                self._model, self._evaluator = model, LocalEvaluator(model)
+
+    def _parts(self) -> tuple[SpeechModel, LocalEvaluator]:
+        if self._model is None or self._evaluator is None:
+            raise RuntimeError("the speech model is not loaded; await load() first")
+        return self._model, self._evaluator
+
+    def transcriber(self) -> Transcriber:
+        return StreamingTranscriber(self._parts()[0])
+
+    async def evaluate(
+        self, audio: Samples, transcript: FinalTranscript, exercise: ExerciseInfo
+    ) -> dict[str, Any]:
+        _, evaluator = self._parts()
+        if exercise.kind == ExerciseKind.READ_ALOUD.value and exercise.reference_text:
+            result = await evaluator.evaluate_read_aloud(audio, transcript, exercise.reference_text)
+        else:
+            result = await evaluator.evaluate_open_response(audio, transcript, exercise.prompt)
+        return result.to_dict()
+
+    def close(self) -> None:
+        if self._model is not None:
+            self._model.close()
+            self._model = self._evaluator = None

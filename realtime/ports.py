@@ -1,0 +1,92 @@
+"""What a practice session needs from the outside, as protocols it is handed.
+
+The session is a plain class: it never sees a WebSocket, a database or a model file, so it
+is tested with small fakes and run for real with the implementations in `realtime.engine`
+and `realtime.recorder`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from realtime.protocol import CloseCode, ServerMessage
+from speech.llm.request import FeedbackRequest
+from speech.llm.result import FeedbackResult
+from speech.transcript import FinalTranscript, Interim
+from storage.models import SessionStatus
+from storage.practice import ExerciseInfo
+
+Samples = npt.NDArray[np.float32]
+
+
+class Transcriber(Protocol):
+    @property
+    def audio_ms(self) -> int: ...
+
+    def audio(self) -> Samples: ...
+
+    def feed(self, pcm16k: Samples) -> None: ...
+
+    async def update(self) -> Interim: ...
+
+    async def finalize(self) -> FinalTranscript: ...
+
+
+class SpeechEngine(Protocol):
+    def transcriber(self) -> Transcriber: ...
+
+    async def evaluate(
+        self, audio: Samples, transcript: FinalTranscript, exercise: ExerciseInfo
+    ) -> dict[str, Any]:
+        """The evaluation as a JSON-ready dict with `scores`, `evaluator` and `model`."""
+        ...
+
+
+class Recorder(Protocol):
+    async def started(
+        self, session_id: uuid.UUID, learner_id: uuid.UUID, exercise: ExerciseInfo, rate: int
+    ) -> None: ...
+
+    async def completed(
+        self,
+        session_id: uuid.UUID,
+        audio: Samples,
+        transcript: FinalTranscript,
+        evaluation: dict[str, Any],
+    ) -> None: ...
+
+    async def ended(
+        self,
+        session_id: uuid.UUID,
+        status: SessionStatus,
+        reason: str,
+        audio: Samples | None,
+    ) -> None: ...
+
+
+class FeedbackStage(Protocol):
+    """Feedback after the local evaluation (`speech.llm.stage.FeedbackStage`)."""
+
+    async def run(self, request: FeedbackRequest) -> FeedbackResult:
+        """Always a result, from the LLM or local; bounded in time; never raises."""
+        ...
+
+
+class FeedbackStore(Protocol):
+    async def feedback(self, session_id: uuid.UUID, result: FeedbackResult) -> None:
+        """Merge `result` into the session's stored (current) evaluation."""
+        ...
+
+
+class Client(Protocol):
+    """One client connection as the session sees it."""
+
+    def send(self, message: ServerMessage) -> None:
+        """Queue a message; never blocks (a client that cannot keep up is disconnected)."""
+        ...
+
+    def close(self, code: CloseCode, reason: str = "") -> None: ...

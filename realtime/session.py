@@ -1,0 +1,367 @@
+"""A live practice session: audio in, interim transcripts out, then one final result.
+
+    STREAMING --stop / limit--> FINALIZING --> DONE
+        |  \\--cancel--> CANCELLED
+        \\--client gone past the grace period--> ABANDONED
+
+The session outlives its connection: a dropped client may re-attach (resume) within the
+grace period and continue, or collect the final result that was computed meanwhile.
+
+With a feedback stage, a DONE session then asks it for feedback in the background: `final`
+never waits for an LLM. The result is stored (also when the client is gone) and sent as
+`feedback`; the session stays registered until then, so shutdown finds and cancels the
+task and a client resuming meanwhile still gets the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import math
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from realtime.ports import Client, FeedbackStage, FeedbackStore, Recorder, SpeechEngine
+from realtime.protocol import (
+    Ack,
+    AudioFormat,
+    AudioReceived,
+    Error,
+    Feedback,
+    Final,
+    InterimTranscript,
+    Limits,
+    Processing,
+    ServerMessage,
+    WordTiming,
+)
+from realtime.settings import RealtimeSettings
+from speech.audio import PcmDecoder
+from speech.llm.request import FeedbackRequest
+from speech.transcript import Interim
+from storage.models import SessionStatus
+from storage.practice import ExerciseInfo
+
+log = logging.getLogger("parley.session")
+
+
+class State(enum.Enum):
+    STREAMING = "streaming"
+    FINALIZING = "finalizing"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+
+
+LIVE = (State.STREAMING, State.FINALIZING)
+
+
+class PracticeSession:
+    def __init__(
+        self,
+        *,
+        learner_id: uuid.UUID,
+        exercise: ExerciseInfo,
+        audio_format: AudioFormat,
+        interim: bool,
+        engine: SpeechEngine,
+        recorder: Recorder,
+        settings: RealtimeSettings,
+        interim_interval_s: float,
+        on_end: Callable[[PracticeSession], None],
+        feedback: FeedbackStage | None = None,
+        feedback_store: FeedbackStore | None = None,
+    ) -> None:
+        """`feedback` off (None): no `feedback` message; `feedback_store` None: not stored."""
+        self.id = uuid.uuid4()
+        self.learner_id = learner_id
+        self.exercise = exercise
+        self.audio_format = audio_format
+        self.interim = interim
+        self.resume_token = secrets.token_urlsafe(24)
+        self.state = State.STREAMING
+        self.received_bytes = 0
+        self._engine = engine
+        self._recorder = recorder
+        self._settings = settings
+        self._interval_s = interim_interval_s
+        self._on_end = on_end
+        self._decoder = PcmDecoder(audio_format.sample_rate)
+        self._transcriber = engine.transcriber()
+        limit_s = min(settings.max_audio_s, exercise.time_limit_s or math.inf)
+        self.max_audio_bytes = int(limit_s * audio_format.sample_rate) * 2
+        self._client: Client | None = None
+        self._wake = asyncio.Event()
+        self._halt = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timers: list[asyncio.TimerHandle] = []
+        self._grace: asyncio.TimerHandle | None = None
+        # What answered `stop` (a final, or the error that replaced it): replayed to a client
+        # that resumes or repeats `stop`.
+        self._outcome: Final | Error | None = None
+        self._feedback_stage = feedback
+        self._feedback_store = feedback_store
+        self._feedback: Feedback | None = None
+        self._feedback_pending = False
+        self._last_receipt = 0.0
+        self.finished = asyncio.Event()
+
+    # connection
+
+    def limits(self) -> Limits:
+        s = self._settings
+        return Limits(
+            max_frame_bytes=s.max_frame_bytes,
+            max_audio_ms=self.max_audio_bytes * 500 // self.audio_format.sample_rate,
+            max_session_ms=int(s.max_session_s * 1000),
+            idle_timeout_ms=int(s.idle_timeout_s * 1000),
+            resume_grace_ms=int(s.resume_grace_s * 1000),
+        )
+
+    def begin(self, client: Client) -> None:
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(self._settings.max_session_s, self._session_expired))
+        self._spawn(self._interim_loop())
+        self.attach(client, resumed=False)
+
+    def attach(self, client: Client, *, resumed: bool) -> Client | None:
+        """Make `client` the session's connection; returns the one it replaces, if any."""
+        previous, self._client = self._client, client
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+        client.send(
+            Ack(
+                session_id=self.id,
+                resume_token=self.resume_token,
+                limits=self.limits(),
+                resumed=resumed,
+                received_bytes=self.received_bytes,
+            )
+        )
+        self._resend()  # what was computed while the client was away
+        return previous
+
+    def detach(self, client: Client) -> None:
+        if self._client is not client:
+            return
+        self._client = None
+        if self.state in LIVE or self.state is State.DONE:
+            # DONE sessions linger too, so a client that missed its final can collect it.
+            loop = asyncio.get_running_loop()
+            self._grace = loop.call_later(self._settings.resume_grace_s, self._grace_over)
+
+    def send(self, message: ServerMessage) -> None:
+        if self._client is not None:
+            self._client.send(message)
+
+    # input
+
+    def audio(self, data: bytes) -> None:
+        if self.state is not State.STREAMING:
+            self.send(Error(code="not_streaming", message="the session no longer takes audio"))
+            return
+        room = self.max_audio_bytes - self.received_bytes
+        accepted = data[:room]
+        self.received_bytes += len(accepted)
+        self._transcriber.feed(self._decoder.feed(accepted))
+        self._wake.set()
+        now = asyncio.get_running_loop().time()
+        if now - self._last_receipt >= self._settings.audio_received_interval_ms / 1000:
+            self._last_receipt = now
+            self.send(AudioReceived(bytes=self.received_bytes))
+        if len(accepted) < len(data) or self.received_bytes >= self.max_audio_bytes:
+            self.send(
+                Error(
+                    code="audio_limit",
+                    message=f"audio limit of {self.limits().max_audio_ms} ms reached; finishing",
+                )
+            )
+            self.stop()
+
+    def stop(self) -> None:
+        """Finalise; answered by `final` (or `error`), also when repeated."""
+        if self.state is State.STREAMING:
+            self.state = State.FINALIZING
+            self._halt.set()
+            self._wake.set()
+            self._spawn(self._finalize())
+        elif self.state is State.DONE and self._outcome is not None:
+            self._resend()
+        elif self.state is not State.FINALIZING:
+            self.send(Error(code="not_streaming", message=f"the session is {self.state.value}"))
+
+    def cancel(self) -> None:
+        if self.state is State.STREAMING:
+            self._end(State.CANCELLED, SessionStatus.CANCELLED, "cancelled by the learner")
+
+    # work
+
+    async def _interim_loop(self) -> None:
+        last: tuple[str, str] | None = None
+        loop = asyncio.get_running_loop()
+        while self.state is State.STREAMING:
+            await self._wake.wait()
+            self._wake.clear()
+            if self.state is not State.STREAMING:
+                return
+            started = loop.time()
+            try:
+                interim: Interim | None = await self._transcriber.update()
+            except Exception:
+                # Skip this update: an empty interim would take back committed text.
+                log.exception("interim pass failed in session %s", self.id)
+                interim = None
+            if self.state is not State.STREAMING:
+                return
+            if (
+                interim is not None
+                and self.interim
+                and (interim.committed, interim.tentative) != last
+            ):
+                last = (interim.committed, interim.tentative)
+                self.send(
+                    InterimTranscript(
+                        committed=interim.committed,
+                        tentative=interim.tentative,
+                        audio_ms=interim.audio_ms,
+                    )
+                )
+            # Pace passes, but let a stop interrupt the wait at once.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), self._interval_s - loop.time() + started)
+
+    async def _finalize(self) -> None:
+        self.send(AudioReceived(bytes=self.received_bytes))
+        self.send(Processing())
+        self._transcriber.feed(self._decoder.flush())
+        audio = self._transcriber.audio()
+        try:
+            transcript = await self._transcriber.finalize()
+            evaluation = await self._engine.evaluate(audio, transcript, self.exercise)
+        except Exception as exc:
+            log.exception("finalising session %s failed", self.id)
+            self._outcome = Error(code="evaluation_failed", message=str(exc) or "evaluation failed")
+            self.send(self._outcome)
+            try:
+                await self._recorder.ended(
+                    self.id, SessionStatus.FAILED, f"evaluation: {exc}", audio
+                )
+            except Exception:
+                log.exception("recording the failure of session %s failed", self.id)
+            self._finish(State.DONE)
+            return
+        final = Final(
+            session_id=self.id,
+            transcript=transcript.text,
+            words=[WordTiming(**w.to_dict()) for w in transcript.words],
+            audio_ms=self._transcriber.audio_ms,
+            evaluation=evaluation,
+        )
+        saved = True
+        try:
+            await self._recorder.completed(self.id, audio, transcript, evaluation)
+        except Exception:
+            log.exception("storing session %s failed", self.id)
+            saved = False
+        self._outcome = final
+        self.send(final)
+        if not saved:
+            self.send(Error(code="not_saved", message="the result could not be stored"))
+        if self._feedback_stage is not None:
+            self._feedback_pending = True
+            self._spawn(self._run_feedback(self._feedback_stage, evaluation, saved))
+        self._finish(State.DONE)
+
+    async def _run_feedback(
+        self, stage: FeedbackStage, evaluation: dict[str, Any], saved: bool
+    ) -> None:
+        exercise = self.exercise
+        request = FeedbackRequest(
+            kind=exercise.kind,
+            evaluation=evaluation,
+            reference=exercise.reference_text,
+            prompt=exercise.prompt,
+            title=exercise.title,
+        )
+        try:
+            result = await stage.run(request)
+            # Stored before it is sent: a client that reads the session's history when the
+            # message arrives finds the feedback there.
+            if saved and self._feedback_store is not None:
+                try:
+                    await self._feedback_store.feedback(self.id, result)
+                except Exception:
+                    log.exception("storing the feedback of session %s failed", self.id)
+            self._feedback = Feedback(
+                session_id=self.id,
+                source=result.source,
+                reason=result.reason,
+                model=result.model,
+                feedback=result.feedback,
+            )
+            self.send(self._feedback)
+        except Exception:  # the stage never raises; this guards the session's own code
+            log.exception("feedback for session %s failed", self.id)
+        finally:
+            self._feedback_pending = False
+            self._release()
+
+    def _resend(self) -> None:
+        if self._outcome is not None:
+            self.send(self._outcome)
+        if self._feedback is not None:
+            self.send(self._feedback)
+
+    def _session_expired(self) -> None:
+        if self.state is State.STREAMING:
+            self.send(Error(code="session_limit", message="session time limit reached"))
+            self.stop()
+
+    def _grace_over(self) -> None:
+        self._grace = None
+        if self.state is State.STREAMING:
+            self._end(State.ABANDONED, SessionStatus.FAILED, "connection lost", keep_audio=True)
+        elif self.state is State.DONE:
+            self._release()
+        # FINALIZING: with the grace over, _finish releases the session when it is done.
+
+    def _end(
+        self, state: State, status: SessionStatus, reason: str, *, keep_audio: bool = False
+    ) -> None:
+        audio = self._transcriber.audio() if keep_audio else None
+        self._finish(state)
+        self._spawn(self._recorder.ended(self.id, status, reason, audio))
+
+    def _finish(self, state: State) -> None:
+        self.state = state
+        self._halt.set()
+        self._wake.set()
+        for timer in self._timers:
+            timer.cancel()
+        self.finished.set()
+        self._release()
+
+    def _release(self) -> None:
+        """Leave the registry, unless the session still has something to deliver: pending
+        feedback, or (DONE with its client away) results to collect until the grace ends."""
+        if self.state in LIVE or self._feedback_pending:
+            return
+        if self.state is State.DONE and self._client is None and self._grace is not None:
+            return
+        self._on_end(self)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        """Stop background work (server shutdown)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

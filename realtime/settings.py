@@ -1,0 +1,41 @@
+"""Settings of the live practice websocket, nested as `settings.realtime`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class RealtimeSettings(BaseModel):
+    max_frame_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="Largest websocket frame accepted (binary audio or JSON text).",
+    )
+    max_audio_s: float = Field(
+        default=120.0, gt=0, description="Audio accepted per session; past it the session ends."
+    )
+    max_session_s: float = Field(
+        default=600.0, gt=0, description="Wall-clock length of a session, pauses included."
+    )
+    idle_timeout_s: float = Field(
+        default=30.0, gt=0, description="A connection with no audio, message or ping is closed."
+    )
+    resume_grace_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a dropped session waits for its client to resume it.",
+    )
+    max_sessions_per_user: int = Field(
+        default=2, ge=1, description="Live sessions one user may hold at once."
+    )
+    outbox_size: int = Field(
+        default=256,
+        ge=8,
+        description="Messages queued for one client; a client that falls further behind is cut.",
+    )
+    audio_received_interval_ms: int = Field(
+        default=500, ge=50, description="How often `audio_received` is sent while audio flows."
+    )
+    preload_model: bool = Field(
+        default=True, description="Load the Whisper model at start-up rather than on first use."
+    )

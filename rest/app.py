@@ -1,0 +1,109 @@
+"""The app factory: `create_app(settings)` wires every part inside the lifespan.
+
+Nothing is built at import time. The lifespan opens the database engine, the blob store and
+(when configured) Redis on the serving loop, and closes them in reverse order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import WebSocketRoute
+
+from realtime.endpoint import practice_endpoint
+from rest.api import Router, starlette_routes
+from rest.auth.passwords import Passwords
+from rest.auth.tokens import TokenService, load_or_create_secret
+from rest.demo_seed import ensure_demo
+from rest.errors import http_error, parley_error, unexpected_error
+from rest.metrics import Metrics, MetricsMiddleware
+from rest.practice import build_practice
+from rest.routes import auth, courses, docs, exercises, health, sessions, tutor, users
+from rest.settings import Settings
+from rest.state import AppState
+from storage.blob_factory import create_blob_store
+from storage.engine import create_engine, create_sessionmaker
+from storage.errors import ParleyError
+
+log = logging.getLogger("parley")
+
+ROUTERS: list[Router] = [
+    health.router,
+    auth.router,
+    users.router,
+    courses.router,
+    exercises.router,
+    sessions.router,
+    tutor.router,
+]
+
+
+def node_name(settings: Settings) -> str:
+    return settings.server.node_id or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Starlette:
+    """Build the app; `passwords` may be injected (tests use cheaper Argon2 parameters)."""
+    metrics = Metrics()
+    hasher = passwords or Passwords()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            engine = create_engine(settings.db)
+            stack.push_async_callback(engine.dispose)
+            blobs = await create_blob_store(settings.blobs)
+            stack.push_async_callback(blobs.close)
+            redis: Redis | None = None
+            if settings.redis.url:
+                redis = Redis.from_url(settings.redis.url)
+                stack.push_async_callback(redis.aclose)
+            secret = load_or_create_secret(settings.auth, Path(settings.server.data_dir))
+            app.state.parley = AppState(
+                settings=settings,
+                engine=engine,
+                sessions=create_sessionmaker(engine),
+                blobs=blobs,
+                tokens=TokenService(settings.auth, secret),
+                passwords=hasher,
+                metrics=metrics,
+                node_id=node_name(settings),
+                redis=redis,
+            )
+            if settings.server.seed_demo:
+                await ensure_demo(app.state.parley.sessions)
+            practice = await build_practice(app.state.parley)
+            stack.push_async_callback(practice.close)
+            app.state.practice = practice
+            log.info("parley node %s ready", app.state.parley.node_id)
+            yield
+
+    app = Starlette(
+        routes=[
+            *starlette_routes(ROUTERS),
+            *docs.routes(ROUTERS),
+            WebSocketRoute("/v1/ws/practice", practice_endpoint),
+        ],
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        exception_handlers={
+            ParleyError: parley_error,
+            HTTPException: http_error,
+            Exception: unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Zero-argument factory for `uvicorn --factory rest.app:app_from_environment`."""
+    return create_app(Settings())

@@ -1,0 +1,99 @@
+"""JWT access and refresh tokens (pyjwt, HS256 pinned on decode).
+
+Claims: `iss`, `aud`, `sub` (user id), `role`, `typ` ("access" or "refresh"), `iat`, `exp`,
+`jti`. The same `TokenService.verify` serves REST (Authorization header) and the websocket
+endpoints (query parameter or subprotocol, since a browser cannot set headers there).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import jwt
+
+from rest.settings import AuthSettings
+from storage.access import Principal
+from storage.errors import Unauthenticated
+from storage.models import Role
+
+ALGORITHM = "HS256"
+TokenType = Literal["access", "refresh"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def load_or_create_secret(settings: AuthSettings, data_dir: Path) -> bytes:
+    """The configured key, or a random one kept in the data folder across restarts."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = data_dir / "jwt-secret"
+    if path.exists():
+        return path.read_bytes().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48).encode()
+    path.touch(mode=0o600)
+    path.write_bytes(secret)
+    return secret
+
+
+class TokenService:
+    def __init__(self, settings: AuthSettings, secret: bytes) -> None:
+        if len(secret) < 32:
+            raise ValueError("the JWT secret must be at least 32 bytes")
+        self._settings = settings
+        self._secret = secret
+
+    def issue(self, user_id: uuid.UUID, role: Role, token_type: TokenType) -> str:
+        now = datetime.now(UTC)
+        ttl = (
+            self._settings.access_ttl_s if token_type == "access" else self._settings.refresh_ttl_s
+        )
+        claims = {
+            "iss": self._settings.issuer,
+            "aud": self._settings.audience,
+            "sub": str(user_id),
+            "role": role.value,
+            "typ": token_type,
+            "iat": now,
+            "exp": now + timedelta(seconds=ttl),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def issue_pair(self, user_id: uuid.UUID, role: Role) -> TokenPair:
+        return TokenPair(
+            access_token=self.issue(user_id, role, "access"),
+            refresh_token=self.issue(user_id, role, "refresh"),
+            expires_in=self._settings.access_ttl_s,
+        )
+
+    def verify(self, token: str, token_type: TokenType = "access") -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=self._settings.audience,
+                issuer=self._settings.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("token expired", code="token_expired") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"invalid token: {exc}", code="invalid_token") from exc
+        if claims.get("typ") != token_type:
+            raise Unauthenticated(f"not an {token_type} token", code="invalid_token")
+        try:
+            return Principal(user_id=uuid.UUID(claims["sub"]), role=Role(claims["role"]))
+        except (KeyError, ValueError) as exc:
+            raise Unauthenticated("malformed token claims", code="invalid_token") from exc

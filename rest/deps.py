@@ -1,0 +1,108 @@
+"""What handlers need from a request: the app state, the caller, validated input."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from rest.state import AppState
+from storage.access import Principal
+from storage.errors import (
+    BadRequest,
+    InvalidInput,
+    PayloadTooLarge,
+    PermissionDenied,
+    Unauthenticated,
+)
+from storage.models import Role
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def state(request: Request) -> AppState:
+    app_state: AppState = request.app.state.parley
+    return app_state
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("missing bearer token", code="missing_token")
+    return token.strip()
+
+
+def principal(request: Request, *roles: Role) -> Principal:
+    """The authenticated caller; with `roles`, one of them is required."""
+    who = state(request).tokens.verify(bearer_token(request))
+    if roles and who.role not in roles:
+        raise PermissionDenied(f"requires role {' or '.join(r.value for r in roles)}")
+    return who
+
+
+def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(err["loc"]), "msg": err["msg"], "type": err["type"]}
+        for err in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+async def body(request: Request, model: type[M]) -> M:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip() != "application/json":
+        raise BadRequest("expected a JSON body (Content-Type: application/json)")
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"malformed JSON: {exc}") from exc
+    # PostgreSQL cannot store NUL in text; refuse it here for every body at once.
+    if b"\x00" in raw or b"\\u0000" in raw.lower():
+        raise InvalidInput("strings may not contain NUL characters", code="nul_character")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("invalid request body", errors=_validation_details(exc)) from exc
+
+
+def query(request: Request, model: type[M]) -> M:
+    params: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        params[key] = values if len(values) > 1 else values[0]
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise InvalidInput("invalid query parameters", errors=_validation_details(exc)) from exc
+
+
+def path_id(request: Request, name: str) -> uuid.UUID:
+    value = request.path_params[name]
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise InvalidInput(f"{name} is not a valid id") from exc
+
+
+def respond(payload: BaseModel | list[Any] | dict[str, Any], status: int = 200) -> JSONResponse:
+    if isinstance(payload, BaseModel):
+        content: Any = payload.model_dump(mode="json")
+    elif isinstance(payload, list):
+        content = [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in payload]
+    else:
+        content = payload
+    return JSONResponse(content, status_code=status)

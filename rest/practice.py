@@ -1,0 +1,61 @@
+"""Composes the live practice service from the app's parts (settings, database, blobs)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from datetime import timedelta
+
+from realtime.engine import WhisperEngine
+from realtime.recorder import DatabaseRecorder
+from realtime.service import PracticeService
+from rest.state import AppState
+from speech.llm.client import open_stage
+from storage import practice
+from storage.access import Principal
+from storage.practice import ExerciseInfo
+
+log = logging.getLogger("parley")
+
+
+async def build_practice(state: AppState) -> PracticeService:
+    settings = state.settings
+
+    async def exercises(exercise_id: uuid.UUID, who: Principal) -> ExerciseInfo:
+        async with state.sessions() as db:
+            return await practice.exercise_for(db, exercise_id, who)
+
+    # Sessions older than any session can live were left by a node that died: fail them so
+    # history never shows them as in progress forever.
+    lifetime = settings.realtime.max_session_s + settings.realtime.resume_grace_s
+    async with state.sessions.begin() as db:
+        stale = await practice.fail_stale(db, older_than=timedelta(seconds=lifetime + 60))
+    if stale:
+        log.warning("marked %d abandoned sessions as failed", stale)
+
+    engine = WhisperEngine(settings.speech)
+    if settings.realtime.preload_model:
+        await engine.load()
+    # The LLM client (and in offline mode the local llama.cpp server) lives on this loop and
+    # is closed by the service's close(), after its sessions' feedback tasks are cancelled.
+    resources = contextlib.AsyncExitStack()
+    stage = await resources.enter_async_context(
+        open_stage(settings.llm, on_result=state.metrics.observe_llm)
+    )
+    if stage.enabled:
+        log.info(
+            "LLM feedback from %s", settings.llm.base_url or settings.llm.local_gguf or "OpenAI"
+        )
+    recorder = DatabaseRecorder(sessions=state.sessions, blobs=state.blobs, node_id=state.node_id)
+    return PracticeService(
+        settings=settings.realtime,
+        engine=engine,
+        recorder=recorder,
+        exercises=exercises,
+        authenticate=state.tokens.verify,
+        interim_interval_s=settings.speech.interim_interval_ms / 1000,
+        feedback=stage,
+        feedback_store=recorder,
+        on_close=resources.aclose,
+    )

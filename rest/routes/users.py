@@ -1,0 +1,84 @@
+"""The caller's own account, and user administration for admins."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from rest import deps
+from rest.api import Router
+from rest.schemas.users import RegisterIn, UserCreateIn, UserListQuery, UserOut, UserUpdateIn
+from rest.state import AppState
+from storage import users
+from storage.models import Role, User
+
+router = Router("users")
+
+
+async def create_account(app: AppState, data: RegisterIn, role: Role) -> User:
+    """Hash the password off the event loop (Argon2 is deliberately slow) and store."""
+    password_hash = await asyncio.to_thread(app.passwords.hash, data.password)
+    async with app.sessions.begin() as db:
+        return await users.create(
+            db,
+            email=data.email,
+            display_name=data.display_name,
+            password_hash=password_hash,
+            role=role,
+        )
+
+
+@router.route("GET", "/v1/users/me", summary="The authenticated user", response=UserOut)
+async def me(request: Request) -> Response:
+    who = deps.principal(request)
+    async with deps.state(request).sessions() as db:
+        user = await users.get(db, who.user_id)
+    return deps.respond(UserOut.model_validate(user))
+
+
+@router.route(
+    "POST",
+    "/v1/users",
+    summary="Create a user with any role (admin)",
+    body=UserCreateIn,
+    response=UserOut,
+    status=201,
+    errors=(409,),
+)
+async def create_user(request: Request) -> Response:
+    deps.principal(request, Role.ADMIN)
+    app = deps.state(request)
+    data = await deps.body(request, UserCreateIn)
+    user = await create_account(app, data, data.role)
+    return deps.respond(UserOut.model_validate(user), 201)
+
+
+@router.route(
+    "GET", "/v1/users", summary="List users (admin)", query=UserListQuery, response=list[UserOut]
+)
+async def list_users(request: Request) -> Response:
+    deps.principal(request, Role.ADMIN)
+    q = deps.query(request, UserListQuery)
+    async with deps.state(request).sessions() as db:
+        found = await users.listing(db, role=q.role, limit=q.limit, offset=q.offset)
+    return deps.respond([UserOut.model_validate(u) for u in found])
+
+
+@router.route(
+    "PATCH",
+    "/v1/users/{user_id:uuid}",
+    summary="Change a user's name, role or active flag (admin)",
+    body=UserUpdateIn,
+    response=UserOut,
+    errors=(404,),
+)
+async def update_user(request: Request) -> Response:
+    deps.principal(request, Role.ADMIN)
+    data = await deps.body(request, UserUpdateIn)
+    async with deps.state(request).sessions.begin() as db:
+        user = await users.get(db, deps.path_id(request, "user_id"))
+        for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+            setattr(user, field, value.value if isinstance(value, Role) else value)
+    return deps.respond(UserOut.model_validate(user))

@@ -1,0 +1,67 @@
+"""The one typed settings tree, composed from each package's sections.
+
+Read once at the entry point (`Settings()`), then passed down. Environment names are
+`PARLEY_<SECTION>__<FIELD>`, e.g. `PARLEY_DB__URL`; a `.env` file in the working folder is honoured.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from realtime.settings import RealtimeSettings
+from speech.llm.settings import LlmSettings
+from speech.settings import SpeechSettings
+from storage.settings import BlobSettings, DatabaseSettings, RedisSettings
+
+
+class AuthSettings(BaseModel):
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HMAC key for JWTs. Unset: a random key is created once in the data folder "
+            "(single node only; every node of a cluster must share one key)."
+        ),
+    )
+    issuer: str = Field(default="parley", description="JWT `iss` claim issued and required.")
+    audience: str = Field(default="parley-api", description="JWT `aud` claim issued and required.")
+    access_ttl_s: int = Field(default=900, ge=30, description="Access token lifetime.")
+    refresh_ttl_s: int = Field(default=7 * 24 * 3600, ge=60, description="Refresh token lifetime.")
+    open_registration: bool = Field(
+        default=True, description="Anyone may register as a learner via POST /v1/auth/register."
+    )
+
+
+class ServerSettings(BaseModel):
+    host: str = Field(default="127.0.0.1", description="Interface `parley serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `parley serve` binds.")
+    node_id: str | None = Field(
+        default=None, description="Name of this node in a cluster; default: hostname-pid."
+    )
+    data_dir: str = Field(default="var", description="Folder for the embedded defaults' files.")
+    log_level: str = Field(default="info", description="Python logging level.")
+    seed_demo: bool = Field(
+        default=True,
+        description=(
+            'At start-up, create the published course "Parley demo" with the read-aloud '
+            "exercise `parley demo` uses, if missing (never overwrites edits)."
+        ),
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PARLEY_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    server: ServerSettings = ServerSettings()
+    db: DatabaseSettings = DatabaseSettings()
+    redis: RedisSettings = RedisSettings()
+    blobs: BlobSettings = BlobSettings()
+    auth: AuthSettings = AuthSettings()
+    realtime: RealtimeSettings = RealtimeSettings()
+    speech: SpeechSettings = SpeechSettings()
+    llm: LlmSettings = LlmSettings()

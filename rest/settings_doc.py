@@ -1,0 +1,45 @@
+"""Renders the settings tree as the README's configuration table.
+
+`python -m rest.settings_doc` prints it; a test keeps the README's copy in step.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, SecretStr
+
+from rest.settings import Settings
+
+BEGIN = "<!-- settings:begin -->"
+END = "<!-- settings:end -->"
+
+
+def _default(value: object) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, SecretStr):
+        return "(secret)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"`{value}`" if value != "" else '`""`'
+
+
+def rows() -> list[tuple[str, str, str]]:
+    table: list[tuple[str, str, str]] = []
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for name, info in model.model_fields.items():
+            env = f"PARLEY_{section}__{name}".upper()
+            table.append((env, _default(info.default), info.description or ""))
+    return table
+
+
+def markdown() -> str:
+    lines = [BEGIN, "| environment variable | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{env}` | {default} | {meaning} |" for env, default, meaning in rows()]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())  # noqa: T201

@@ -1,0 +1,31 @@
+"""The parts one running app owns, built in the lifespan and reached via `request.app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rest.auth.passwords import Passwords
+from rest.auth.tokens import TokenService
+from rest.metrics import Metrics
+from rest.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from storage.blobs import BlobStore
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    blobs: BlobStore
+    tokens: TokenService
+    passwords: Passwords
+    metrics: Metrics
+    node_id: str
+    redis: Redis | None = None

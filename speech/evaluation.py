@@ -1,0 +1,87 @@
+"""The result of an evaluation, as values with a JSON-ready `to_dict()`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from speech.fluency import FluencyMeasures, LexicalMeasures
+
+EVALUATOR_NAME = "parley-local"
+EVALUATOR_VERSION = "1.0.0"
+
+ErrorType = Literal["none", "mispronunciation", "omission", "insertion", "repetition"]
+ExerciseKind = Literal["read_aloud", "open_response"]
+
+
+@dataclass(frozen=True, slots=True)
+class WordResult:
+    """One reference word (or one extra heard word: `expected` is None).
+
+    `accuracy` is 0-100 (0 for an omitted word, None for an inserted one); times are
+    seconds from the start of the recording, None when the word was not heard.
+    """
+
+    expected: str | None
+    heard: str | None
+    error_type: ErrorType
+    accuracy: int | None
+    start: float | None
+    end: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "expected": self.expected,
+            "heard": self.heard,
+            "error_type": self.error_type,
+            "accuracy": self.accuracy,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """0-100 each; `completeness` is None for an open response (no reference)."""
+
+    accuracy: int
+    fluency: int
+    completeness: int | None
+    overall: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accuracy": self.accuracy,
+            "fluency": self.fluency,
+            "completeness": self.completeness,
+            "overall": self.overall,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    kind: ExerciseKind
+    scores: Scores
+    words: tuple[WordResult, ...]
+    fluency: FluencyMeasures
+    lexical: LexicalMeasures | None
+    feedback: tuple[str, ...]
+    transcript: str
+    reference: str | None
+    model: str
+    evaluator: str = EVALUATOR_NAME
+    evaluator_version: str = EVALUATOR_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "scores": self.scores.to_dict(),
+            "words": [w.to_dict() for w in self.words],
+            "fluency": self.fluency.to_dict(),
+            "lexical": None if self.lexical is None else self.lexical.to_dict(),
+            "feedback": list(self.feedback),
+            "transcript": self.transcript,
+            "reference": self.reference,
+            "evaluator": {"name": self.evaluator, "version": self.evaluator_version},
+            "model": self.model,
+        }

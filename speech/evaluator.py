@@ -1,0 +1,244 @@
+"""The local evaluator: scores a recording against a reference text, or on its own.
+
+Blocking work (one encoder pass, shared with the final decode of the same recording, and
+one forced alignment) runs in the model's pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from speech.alignment import Pair, align
+from speech.audio import SAMPLE_RATE, Samples
+from speech.decoding import HOP, MAX_FRAMES, encode
+from speech.evaluation import ErrorType, Evaluation, Scores, WordResult
+from speech.feedback import local_feedback
+from speech.fluency import measure_fluency, measure_lexicon
+from speech.model import SpeechModel
+from speech.pronunciation import ForcedWord, force, forced_text
+from speech.scoring import fluency_score, overall_score, word_accuracy, word_goodness
+from speech.text import FILLERS, Token, normalize, source_words
+from speech.transcript import FinalTranscript, Word
+
+_MAX_FORCED_SAMPLES = MAX_FRAMES * HOP
+_REPEAT_REACH = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAloudAnalysis:
+    """Everything measured before scoring (what the benchmark fits the formulas on)."""
+
+    words: tuple[WordResult, ...]
+    goodness: tuple[float | None, ...]  # per reference word, None when omitted
+    completeness: float
+
+
+class LocalEvaluator:
+    def __init__(self, model: SpeechModel) -> None:
+        self._model = model
+
+    async def evaluate_read_aloud(
+        self, audio16k: Samples, transcript: FinalTranscript, reference: str
+    ) -> Evaluation:
+        return await self._model.run(self.read_aloud, audio16k, transcript, reference)
+
+    async def evaluate_open_response(
+        self, audio16k: Samples, transcript: FinalTranscript, prompt: str | None = None
+    ) -> Evaluation:
+        return await self._model.run(self.open_response, transcript)
+
+    def read_aloud(
+        self, audio16k: Samples, transcript: FinalTranscript, reference: str
+    ) -> Evaluation:
+        """Blocking form of `evaluate_read_aloud`."""
+        analysis = self.analyse(audio16k, transcript, reference)
+        scored = [w for w in analysis.words if w.expected is not None]
+        # Omitted words count in completeness, not again in accuracy (as experts score).
+        said = [w.accuracy or 0 for w in scored if w.error_type != "omission"]
+        accuracy = sum(said) / len(said) if said else 0.0
+        fluency = measure_fluency(transcript.words)
+        fluency_points = fluency_score(fluency, accuracy)
+        completeness = 100.0 * analysis.completeness
+        scores = Scores(
+            accuracy=round(accuracy),
+            fluency=fluency_points,
+            completeness=round(completeness),
+            overall=overall_score(accuracy, fluency_points, completeness),
+        )
+        return Evaluation(
+            kind="read_aloud",
+            scores=scores,
+            words=analysis.words,
+            fluency=fluency,
+            lexical=None,
+            feedback=local_feedback(scores, analysis.words, fluency),
+            transcript=transcript.text,
+            reference=reference,
+            model=transcript.model or self._model.name,
+        )
+
+    def open_response(self, transcript: FinalTranscript) -> Evaluation:
+        """Blocking form of `evaluate_open_response`: no reference, so no completeness."""
+        spoken = [w for w in transcript.words if w.key and w.key not in FILLERS]
+        accuracy = (
+            sum(word_accuracy(word_goodness(None, w.probability)) for w in spoken) / len(spoken)
+            if spoken
+            else 0.0
+        )
+        fluency = measure_fluency(transcript.words)
+        fluency_points = fluency_score(fluency, accuracy)
+        scores = Scores(
+            accuracy=round(accuracy),
+            fluency=fluency_points,
+            completeness=None,
+            overall=overall_score(accuracy, fluency_points, None),
+        )
+        words = tuple(
+            WordResult(None, w.word.strip(), "none", None, round(w.start, 2), round(w.end, 2))
+            for w in transcript.words
+        )
+        return Evaluation(
+            kind="open_response",
+            scores=scores,
+            words=words,
+            fluency=fluency,
+            lexical=measure_lexicon(transcript.words),
+            feedback=local_feedback(scores, words, fluency),
+            transcript=transcript.text,
+            reference=None,
+            model=transcript.model or self._model.name,
+        )
+
+    def analyse(
+        self, audio16k: Samples, transcript: FinalTranscript, reference: str
+    ) -> ReadAloudAnalysis:
+        ref_words = source_words(reference)
+        ref_tokens = normalize(ref_words)
+        heard = list(transcript.words)
+        heard_tokens = [t for t in normalize([w.word for w in heard]) if t.text not in FILLERS]
+        pairs = align([t.text for t in ref_tokens], [t.text for t in heard_tokens])
+        per_word = _pairs_by_reference_word(pairs, ref_tokens, len(ref_words))
+        forced = self._force(audio16k, ref_words, pairs, ref_tokens, heard_tokens, heard)
+
+        results: list[WordResult] = []
+        goodness: list[float | None] = []
+        said = 0
+        for index, word in enumerate(ref_words):
+            mine = per_word[index]
+            heard_idx = sorted({heard_tokens[p.heard].source for p in mine if p.heard is not None})
+            for pair in _insertions_before(pairs, ref_tokens, index):
+                results.append(_inserted(pair, heard_tokens, heard))
+            if not heard_idx:
+                goodness.append(None)
+                results.append(WordResult(word, None, "omission", 0, None, None))
+                continue
+            said += 1
+            heard_words = [heard[i] for i in heard_idx]
+            exact = all(p.op == "match" for p in mine)
+            prob = min(w.probability for w in heard_words)
+            figures = forced[index]
+            g = word_goodness(None if figures is None else figures.logprob, prob)
+            goodness.append(g)
+            error: ErrorType = "none" if exact else "mispronunciation"
+            results.append(
+                WordResult(
+                    expected=word,
+                    heard=" ".join(w.word.strip() for w in heard_words),
+                    error_type=error,
+                    accuracy=word_accuracy(g, substituted=not exact),
+                    start=round(heard_words[0].start, 2),
+                    end=round(heard_words[-1].end, 2),
+                )
+            )
+        for pair in _insertions_before(pairs, ref_tokens, len(ref_words)):
+            results.append(_inserted(pair, heard_tokens, heard))
+        completeness = said / len(ref_words) if ref_words else 0.0
+        return ReadAloudAnalysis(tuple(results), tuple(goodness), completeness)
+
+    def _force(
+        self,
+        audio16k: Samples,
+        ref_words: list[str],
+        pairs: list[Pair],
+        ref_tokens: list[Token],
+        heard_tokens: list[Token],
+        heard: list[Word],
+    ) -> list[ForcedWord | None]:
+        """Forced-alignment figures per reference word (None: omitted or not measured).
+
+        The forced text is what was read, word for word: heard forms for matched and
+        inserted words (so "ten" for "10", and an extra word does not make the next one
+        look wrong), the reference form where another word was heard; omitted words are
+        left out.
+        """
+        none: list[ForcedWord | None] = [None] * len(ref_words)
+        too_long = len(audio16k) > _MAX_FORCED_SAMPLES  # one forced pass holds 30 s
+        if not ref_words or len(audio16k) < SAMPLE_RATE // 10 or too_long:
+            return none
+        ref_forms = forced_text(ref_words)
+        forms: list[str] = []
+        owner: list[int | None] = []
+        last_heard: int | None = None
+        for pair in pairs:
+            ref_index = None if pair.ref is None else ref_tokens[pair.ref].source
+            if pair.op == "omit":
+                continue
+            if pair.op == "substitute" and ref_index is not None:
+                if owner and owner[-1] == ref_index:
+                    continue
+                forms.append(ref_forms[ref_index])
+                owner.append(ref_index)
+                continue
+            assert pair.heard is not None
+            source = heard_tokens[pair.heard].source
+            if source == last_heard:
+                continue
+            last_heard = source
+            forms.append(heard[source].word.strip().strip('.,;:!?"“”'))
+            owner.append(ref_index)
+        if not forms:
+            return none
+        forms[0] = forms[0][:1].upper() + forms[0][1:]
+        # The final transcript's decode of this recording has usually just encoded it.
+        forced = force(self._model, encode(self._model, audio16k, reuse=True), forms)
+        out = none
+        for index, figures in zip(owner, forced, strict=True):
+            if index is not None and out[index] is None:
+                out[index] = figures
+        return out
+
+
+def _pairs_by_reference_word(pairs: list[Pair], ref: list[Token], count: int) -> list[list[Pair]]:
+    grouped: list[list[Pair]] = [[] for _ in range(count)]
+    for pair in pairs:
+        if pair.ref is not None:
+            grouped[ref[pair.ref].source].append(pair)
+    return grouped
+
+
+def _insertions_before(pairs: list[Pair], ref: list[Token], word_index: int) -> list[Pair]:
+    """Inserted heard tokens that sit right before reference word `word_index`."""
+    out: list[Pair] = []
+    pending: list[Pair] = []
+    for pair in pairs:
+        if pair.ref is None:
+            pending.append(pair)
+            continue
+        if ref[pair.ref].source == word_index:
+            out = pending
+            break
+        pending = []
+    else:
+        out = pending if word_index >= len({t.source for t in ref}) else []
+    return out
+
+
+def _inserted(pair: Pair, heard_tokens: list[Token], heard: list[Word]) -> WordResult:
+    assert pair.heard is not None
+    word = heard[heard_tokens[pair.heard].source]
+    text = heard_tokens[pair.heard].text
+    # Said again next to itself: a repeated word or a restarted two-word phrase.
+    near = heard_tokens[max(0, pair.heard - _REPEAT_REACH) : pair.heard + _REPEAT_REACH + 1]
+    repeated = sum(t.text == text for t in near) > 1
+    kind: ErrorType = "repetition" if repeated else "insertion"
+    return WordResult(None, word.word.strip(), kind, None, round(word.start, 2), round(word.end, 2))

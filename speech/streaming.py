@@ -1,0 +1,243 @@
+"""A live transcriber per practice session: interim transcripts while audio arrives, then
+one final transcript.
+
+Each `update()` re-decodes only the window of audio that is not yet settled, sized to
+that audio (see `speech.decoding`), with the committed text before the window as the
+decoder's prompt. Words two consecutive passes agree on are committed (LocalAgreement-2)
+and never change. Once the window is longer than `window_trim_s`, its start moves past the
+last committed word, so interim work stays bounded however long the learner speaks. A
+window whose unsettled part holds no voiced frame is not decoded at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from speech.agreement import Agreement
+from speech.audio import SAMPLE_RATE, Samples
+from speech.decoding import HOP, MAX_FRAMES, Pass, decode
+from speech.errors import TranscriberClosedError
+from speech.model import SpeechModel
+from speech.settings import SpeechSettings
+from speech.transcript import FinalTranscript, Interim, Word, join_words
+from speech.vad import FRAME_S, VoiceActivity
+
+_MAX_SAMPLES_PER_PASS = MAX_FRAMES * HOP
+# Silence kept before new speech when the window skips a pause: room for a soft onset.
+_LEAD_S = 0.5
+# Voiced audio this long after the last committed word is new speech, not that word's tail
+# (attention word ends are ~0.1 s exact).
+_NEW_SPEECH_GAP_S = 0.3
+_WORD_SLACK_S = 0.1
+# A quiet stretch shorter than this is a stop consonant, not a pause to cut in.
+_MIN_PAUSE_S = 0.15
+
+
+class StreamingTranscriber:
+    """Not thread-safe: use from one event loop. `update()` and `finalize()` serialise.
+
+    The caller feeds mono float32 audio at 16 kHz (see `speech.audio.PcmDecoder`, whose
+    `flush()` output belongs in the last `feed()` before `finalize()`).
+    """
+
+    def __init__(self, model: SpeechModel, *, settings: SpeechSettings | None = None) -> None:
+        self._model = model
+        self._settings = settings or model.settings
+        self._chunks: list[Samples] = []
+        self._samples = 0
+        self._audio: Samples | None = None
+        self._vad = VoiceActivity(
+            threshold_db=self._settings.vad_threshold_db,
+            min_level_dbfs=self._settings.vad_min_level_dbfs,
+        )
+        self._agreement = Agreement(min_probability=self._settings.commit_probability)
+        self._window_start = 0
+        self._decoded_to = 0
+        self._lock = asyncio.Lock()
+        self._final: FinalTranscript | None = None
+        self.passes = 0
+
+    @property
+    def audio_ms(self) -> int:
+        return self._samples * 1000 // SAMPLE_RATE
+
+    @property
+    def window_s(self) -> float:
+        """Length of the audio the next interim pass would decode."""
+        return (self._samples - self._window_start) / SAMPLE_RATE
+
+    @property
+    def window_start_s(self) -> float:
+        return self._window_start / SAMPLE_RATE
+
+    @property
+    def committed(self) -> tuple[Word, ...]:
+        return tuple(self._agreement.committed)
+
+    def audio(self) -> Samples:
+        """Everything fed so far (the recording to store and to evaluate)."""
+        if self._audio is None or len(self._audio) != self._samples:
+            self._audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+            self._chunks = [self._audio]
+        return self._audio
+
+    def feed(self, pcm16k: Samples) -> None:
+        if self._final is not None:
+            raise TranscriberClosedError("the transcriber has been finalised")
+        chunk = np.asarray(pcm16k, dtype=np.float32)
+        if not len(chunk):
+            return
+        self._chunks.append(chunk)
+        self._samples += len(chunk)
+        self._vad.feed(chunk)
+
+    async def update(self) -> Interim:
+        """Decode the unsettled window if there is new audio with speech in it."""
+        async with self._lock:
+            if self._final is not None:
+                raise TranscriberClosedError("the transcriber has been finalised")
+            end = self._samples
+            if self._due(end):
+                if self._tail_has_speech(end):
+                    result = await self._decode(end)
+                    newly = self._agreement.insert(self._voiced_words(result.words))
+                    self._bound_window(end)
+                    if not newly and not self._agreement.tentative:
+                        self._skip_settled()
+                else:
+                    self._skip_silence(end)
+                self._decoded_to = end
+            return self._interim()
+
+    def _due(self, end: int) -> bool:
+        settings = self._settings
+        new_ms = (end - self._decoded_to) * 1000 // SAMPLE_RATE
+        window_ms = (end - self._window_start) * 1000 // SAMPLE_RATE
+        return (
+            new_ms > 0
+            and new_ms >= settings.min_pass_audio_ms
+            and (window_ms >= settings.min_window_ms)
+        )
+
+    async def finalize(self) -> FinalTranscript:
+        """The final transcript of everything fed; later calls return the same result."""
+        async with self._lock:
+            if self._final is None:
+                self._final = await self._finish(self._samples)
+            return self._final
+
+    async def _finish(self, end: int) -> FinalTranscript:
+        words: tuple[Word, ...]
+        full = self._settings.final_strategy == "full" and end <= _MAX_SAMPLES_PER_PASS
+        if full and self._vad.any_voiced(0.0):
+            # The evaluator forces the reference onto the same recording: share the encoding.
+            audio = self.audio()[:end]
+            words = (await self._model.run(decode, self._model, audio, reuse=True)).words
+        else:
+            if self._tail_has_speech(end):
+                self._agreement.commit_all((await self._decode(end)).words)
+            words = tuple(self._agreement.committed)
+        return FinalTranscript(
+            text=join_words(words),
+            words=words,
+            model=self._model.name,
+            duration_ms=end * 1000 // SAMPLE_RATE,
+        )
+
+    def _interim(self) -> Interim:
+        return Interim(
+            committed=join_words(self._agreement.committed),
+            tentative=join_words(self._agreement.tentative),
+            audio_ms=self._decoded_to * 1000 // SAMPLE_RATE,
+        )
+
+    def _tail_has_speech(self, end: int) -> bool:
+        start_s = max(self._window_start / SAMPLE_RATE, self._agreement.committed_end)
+        return self._vad.any_voiced(start_s, end / SAMPLE_RATE)
+
+    async def _decode(self, end: int) -> Pass:
+        start = self._window_start
+        window = self.audio()[start:end]
+        start_s = start / SAMPLE_RATE
+        context = join_words([w for w in self._agreement.committed if w.end <= start_s + 0.05])
+        self.passes += 1
+        return await self._model.run(decode, self._model, window, context=context, offset_s=start_s)
+
+    def _voiced_words(self, words: tuple[Word, ...]) -> list[Word]:
+        """Words over audio the voice gate heard nothing in are dropped: Whisper fills
+        silence after a sentence with "Thank you." and such, and three passes over
+        much the same silence agree on it. Slack covers alignment error (~0.1 s)."""
+        slack = _WORD_SLACK_S
+        return [w for w in words if self._vad.any_voiced(w.start - slack, w.end + slack)]
+
+    def _bound_window(self, end: int) -> None:
+        end_s = end / SAMPLE_RATE
+        settings = self._settings
+        if self.window_s > settings.max_window_s:
+            # Passes keep disagreeing: settle the older words rather than grow the window.
+            self._agreement.commit_before(end_s - settings.window_trim_s / 2)
+        if self.window_s <= settings.window_trim_s or not self._agreement.committed:
+            if self.window_s > settings.max_window_s:
+                self._move_window(end_s - settings.window_trim_s)
+            return
+        self._move_window(self._best_cut(end_s))
+
+    def _best_cut(self, end_s: float) -> float:
+        """Where to start the window: the widest gap after a committed word.
+
+        Attention word boundaries are only ~0.1 s exact, so cutting inside a pause (and
+        in its middle) does not clip the onset of the next word; the last second stays.
+        """
+        committed = [
+            w for w in self._agreement.committed if w.start >= self._window_start / SAMPLE_RATE
+        ]
+        following = [*committed[1:], *self._agreement.tentative[:1]]
+        best, best_gap = self._agreement.committed_end, -1.0
+        for word, after in zip(committed, following, strict=False):
+            gap = after.start - word.end
+            if word.end <= end_s - 1.0 and gap >= best_gap:
+                best, best_gap = (word.end + max(after.start, word.end)) / 2, gap
+        return best
+
+    def _skip_settled(self) -> None:
+        """The pass heard nothing past the committed words, yet speech follows them.
+
+        Whisper, hearing a complete sentence at the start of its window, ends the text
+        after the full stop and keeps doing so pass after pass while the next sentence
+        goes unheard. Start the window in the pause after the committed words instead,
+        so that it holds only the new speech (the committed text is the prompt).
+        """
+        if self._agreement.committed and self._agreement.committed_end > self.window_start_s:
+            pause = self._pause_after_committed()
+            if pause is not None:
+                self._move_window(pause)
+
+    def _pause_after_committed(self) -> float | None:
+        """Middle of the longest quiet stretch between the last committed word and later
+        voiced audio, if that audio is new speech rather than the word's tail."""
+        last = self._agreement.committed_end
+        best: float | None = None
+        longest = _MIN_PAUSE_S
+        quiet_from: int | None = None
+        for frame in range(int(last / FRAME_S) + 1, self._vad.frames):
+            middle = (frame + 0.5) * FRAME_S
+            if not self._vad.any_voiced(middle, middle):
+                quiet_from = frame if quiet_from is None else quiet_from
+                continue
+            if quiet_from is not None:
+                length = (frame - quiet_from) * FRAME_S
+                if length >= longest and frame * FRAME_S >= last + _NEW_SPEECH_GAP_S:
+                    best, longest = (quiet_from + frame) * FRAME_S / 2, length
+                quiet_from = None
+        return best
+
+    def _skip_silence(self, end: int) -> None:
+        """Nothing voiced since the last committed word: the window need not hold it."""
+        self._agreement.tentative = []
+        self._move_window(end / SAMPLE_RATE - _LEAD_S)
+
+    def _move_window(self, start_s: float) -> None:
+        start = min(int(start_s * SAMPLE_RATE), self._samples)
+        self._window_start = max(self._window_start, start)

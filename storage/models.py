@@ -1,0 +1,311 @@
+"""SQLAlchemy models: the schema every other package reads and writes.
+
+Ids are UUIDs so that they can be handed to clients without revealing counts or inviting
+enumeration. Timestamps are timezone-aware UTC. Enumerated values are stored as short
+strings with CHECK constraints (portable between SQLite and PostgreSQL, and cheap to extend
+in a migration).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on every backend: SQLite hands back naive datetimes otherwise."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: Parley stores timezone-aware UTC only")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    TUTOR = "tutor"
+    ADMIN = "admin"
+
+
+class CourseStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class ExerciseKind(enum.StrEnum):
+    READ_ALOUD = "read_aloud"
+    OPEN_RESPONSE = "open_response"
+
+
+class EnrolmentRole(enum.StrEnum):
+    LEARNER = "learner"
+    TUTOR = "tutor"
+
+
+class SessionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RESUMABLE = "resumable"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _in(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), default=Role.LEARNER.value)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Course(Base):
+    __tablename__ = "courses"
+    __table_args__ = (CheckConstraint(_in("status", CourseStatus), name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    level: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=CourseStatus.DRAFT.value)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Exercise(Base):
+    __tablename__ = "exercises"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ExerciseKind), name="kind"),
+        CheckConstraint(
+            "(kind = 'read_aloud' AND reference_text IS NOT NULL) "
+            "OR (kind = 'open_response' AND prompt IS NOT NULL)",
+            name="kind_text",
+        ),
+        CheckConstraint("time_limit_s IS NULL OR time_limit_s > 0", name="time_limit"),
+        Index("ix_exercises_course_position", "course_id", "position"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    reference_text: Mapped[str | None] = mapped_column(Text)
+    prompt: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    time_limit_s: Mapped[int | None] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Enrolment(Base):
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        CheckConstraint(_in("role", EnrolmentRole), name="role"),
+        Index("ix_enrolments_user_role", "user_id", "role"),
+    )
+
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PracticeSession(Base):
+    __tablename__ = "practice_sessions"
+    __table_args__ = (
+        CheckConstraint(_in("status", SessionStatus), name="status"),
+        # History is read newest first per learner and per course, paged by (started_at, id).
+        Index("ix_practice_sessions_learner_started", "learner_id", "started_at", "id"),
+        Index("ix_practice_sessions_course_started", "course_id", "started_at", "id"),
+        Index("ix_practice_sessions_started", "started_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    learner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    exercise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("exercises.id", ondelete="CASCADE"), index=True
+    )
+    # Denormalised from the exercise: tutors' history queries filter by course.
+    course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.ACTIVE.value)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    audio_blob_key: Mapped[str | None] = mapped_column(String(512))
+    audio_format: Mapped[str | None] = mapped_column(String(32))
+    audio_sample_rate: Mapped[int | None] = mapped_column(Integer)
+    audio_duration_ms: Mapped[int | None] = mapped_column(Integer)
+    node_id: Mapped[str | None] = mapped_column(String(128))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Transcript(Base):
+    __tablename__ = "transcripts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    # [{"word", "start", "end", "probability"}], seconds from the start of the audio.
+    words: Mapped[list[Any]] = mapped_column(default=list)
+    model: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        UniqueConstraint("session_id", "version", name="uq_evaluations_session_version"),
+        # A redelivered rescoring task must never add a second version for one job.
+        UniqueConstraint("session_id", "rescore_job_id", name="uq_evaluations_session_job"),
+        # At most one current evaluation per session, enforced by the database.
+        Index(
+            "uq_evaluations_current",
+            "session_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE")
+    )
+    transcript_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("transcripts.id", ondelete="SET NULL")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    evaluator_name: Mapped[str] = mapped_column(String(100))
+    evaluator_version: Mapped[str] = mapped_column(String(50))
+    model: Mapped[str | None] = mapped_column(String(200))
+    accuracy: Mapped[float | None] = mapped_column(Float)
+    fluency: Mapped[float | None] = mapped_column(Float)
+    completeness: Mapped[float | None] = mapped_column(Float)
+    overall: Mapped[float | None] = mapped_column(Float)
+    # Per-word results, fluency figures, feedback: the evaluator's full output.
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    rescore_job_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("rescore_jobs.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TutorFeedback(Base):
+    __tablename__ = "tutor_feedback"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        UniqueConstraint("session_id", "tutor_id", name="uq_tutor_feedback_session_tutor"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE")
+    )
+    tutor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RescoreJob(Base):
+    __tablename__ = "rescore_jobs"
+    __table_args__ = (CheckConstraint(_in("status", JobStatus), name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # {"course_id"|"exercise_id"|"learner_id"|"session_ids"|"since"|"until": ...}
+    scope: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # {"model", "llm", "make_current"}
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.PENDING.value)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"session_id", "reason"}] for tasks that failed for good.
+    failures: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,222 @@
+"""Writes of the live practice flow: a session starts, then completes, fails or is cancelled.
+
+A completed session is written in one transaction (transcript, evaluation v1, status), after
+its audio is in the blob store, so history never shows a success without its parts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.access import Principal
+from storage.errors import NotFound
+from storage.models import (
+    Course,
+    CourseStatus,
+    Enrolment,
+    Evaluation,
+    Exercise,
+    PracticeSession,
+    SessionStatus,
+    Transcript,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseInfo:
+    id: uuid.UUID
+    course_id: uuid.UUID
+    kind: str
+    title: str
+    reference_text: str | None
+    prompt: str | None
+    time_limit_s: int | None
+
+
+async def exercise_for(db: AsyncSession, exercise_id: uuid.UUID, who: Principal) -> ExerciseInfo:
+    """The exercise if `who` may practise it: enrolled in its course, or the course is
+    published; staff may practise any exercise of a course they can see."""
+    stmt = (
+        select(Exercise)
+        .join(Course, Course.id == Exercise.course_id)
+        .where(Exercise.id == exercise_id, Exercise.archived.is_(False))
+    )
+    if not who.is_admin:
+        enrolled = (
+            select(Enrolment.course_id)
+            .where(Enrolment.user_id == who.user_id, Enrolment.course_id == Course.id)
+            .exists()
+        )
+        stmt = stmt.where(
+            Course.status != CourseStatus.ARCHIVED.value,
+            or_(Course.status == CourseStatus.PUBLISHED.value, enrolled),
+        )
+    exercise = (await db.scalars(stmt)).one_or_none()
+    if exercise is None:
+        raise NotFound("exercise not found", code="exercise_not_found")
+    return ExerciseInfo(
+        id=exercise.id,
+        course_id=exercise.course_id,
+        kind=exercise.kind,
+        title=exercise.title,
+        reference_text=exercise.reference_text,
+        prompt=exercise.prompt,
+        time_limit_s=exercise.time_limit_s,
+    )
+
+
+async def start(
+    db: AsyncSession,
+    *,
+    session_id: uuid.UUID,
+    learner_id: uuid.UUID,
+    exercise: ExerciseInfo,
+    audio_format: str,
+    sample_rate: int,
+    node_id: str,
+) -> None:
+    db.add(
+        PracticeSession(
+            id=session_id,
+            learner_id=learner_id,
+            exercise_id=exercise.id,
+            course_id=exercise.course_id,
+            status=SessionStatus.ACTIVE.value,
+            audio_format=audio_format,
+            audio_sample_rate=sample_rate,
+            node_id=node_id,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    text: str
+    words: list[dict[str, Any]]
+    model: str
+    evaluator_name: str
+    evaluator_version: str
+    scores: dict[str, float | None]
+    details: dict[str, Any]
+
+
+async def complete(
+    db: AsyncSession,
+    *,
+    session_id: uuid.UUID,
+    audio_key: str,
+    audio_duration_ms: int,
+    outcome: Outcome,
+) -> uuid.UUID:
+    """Store the transcript and evaluation v1 and mark the session completed; returns the
+    evaluation's id."""
+    transcript = Transcript(
+        session_id=session_id, text=outcome.text, words=outcome.words, model=outcome.model
+    )
+    db.add(transcript)
+    await db.flush()
+    evaluation = Evaluation(
+        session_id=session_id,
+        transcript_id=transcript.id,
+        version=1,
+        is_current=True,
+        evaluator_name=outcome.evaluator_name,
+        evaluator_version=outcome.evaluator_version,
+        model=outcome.model,
+        accuracy=outcome.scores.get("accuracy"),
+        fluency=outcome.scores.get("fluency"),
+        completeness=outcome.scores.get("completeness"),
+        overall=outcome.scores.get("overall"),
+        details=outcome.details,
+    )
+    db.add(evaluation)
+    await db.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id)
+        .values(
+            status=SessionStatus.COMPLETED.value,
+            ended_at=datetime.now(UTC),
+            audio_blob_key=audio_key,
+            audio_duration_ms=audio_duration_ms,
+        )
+    )
+    await db.flush()
+    return evaluation.id
+
+
+def merge_feedback(details: dict[str, Any], feedback: dict[str, Any]) -> dict[str, Any]:
+    """`details` with `feedback` replaced by the structured feedback; the local evaluator's
+    list of tips it replaces is kept as `local_feedback`."""
+    merged = dict(details)
+    previous = merged.get("feedback")
+    if isinstance(previous, list):
+        merged["local_feedback"] = previous
+    merged["feedback"] = feedback
+    return merged
+
+
+async def add_feedback(db: AsyncSession, session_id: uuid.UUID, feedback: dict[str, Any]) -> bool:
+    """Merge `feedback` into the details of the session's current evaluation (see
+    `merge_feedback`); False when the session has no current evaluation."""
+    evaluation = (
+        await db.scalars(
+            select(Evaluation)
+            .where(Evaluation.session_id == session_id, Evaluation.is_current.is_(True))
+            .with_for_update()
+        )
+    ).one_or_none()
+    if evaluation is None:
+        return False
+    # A new dict, so the JSON column is seen as changed (in-place edits are not tracked).
+    evaluation.details = merge_feedback(evaluation.details, feedback)
+    await db.flush()
+    return True
+
+
+async def end(
+    db: AsyncSession,
+    session_id: uuid.UUID,
+    status: SessionStatus,
+    *,
+    reason: str | None = None,
+    audio_key: str | None = None,
+    audio_duration_ms: int | None = None,
+) -> None:
+    values: dict[str, Any] = {
+        "status": status.value,
+        "ended_at": datetime.now(UTC),
+        "failure_reason": reason,
+    }
+    if audio_key is not None:
+        values |= {"audio_blob_key": audio_key, "audio_duration_ms": audio_duration_ms}
+    await db.execute(update(PracticeSession).where(PracticeSession.id == session_id).values(values))
+
+
+async def set_status(db: AsyncSession, session_id: uuid.UUID, status: SessionStatus) -> None:
+    await db.execute(
+        update(PracticeSession).where(PracticeSession.id == session_id).values(status=status.value)
+    )
+
+
+async def fail_stale(db: AsyncSession, *, older_than: timedelta) -> int:
+    """Mark sessions still live past any possible lifetime as failed (their node died)."""
+    cutoff = datetime.now(UTC) - older_than
+    result = await db.execute(
+        update(PracticeSession)
+        .where(
+            PracticeSession.status.in_([SessionStatus.ACTIVE.value, SessionStatus.RESUMABLE.value]),
+            PracticeSession.started_at < cutoff,
+        )
+        .values(
+            status=SessionStatus.FAILED.value,
+            ended_at=datetime.now(UTC),
+            failure_reason="the node serving the session stopped",
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

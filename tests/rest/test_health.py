@@ -1,0 +1,77 @@
+"""Health, readiness, metrics, the API description and JSON errors for unknown routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from rest.app import create_app
+from rest.settings import Settings
+from storage.settings import RedisSettings
+from tests.rest.conftest import Api, cheap_passwords, make_settings
+
+
+def test_health_and_readiness(api: Api) -> None:
+    assert api.client.get("/healthz").json() == {"status": "ok"}
+    ready = api.client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}
+
+
+def test_readiness_reports_an_unreachable_redis(sqlite_url: str, tmp_path: Path) -> None:
+    from storage.migrate import upgrade
+
+    upgrade(sqlite_url)
+    base = make_settings(sqlite_url, tmp_path)
+    # Port 9 (discard) is closed on this machine: Redis is configured but unreachable.
+    settings = Settings(
+        _env_file=None,
+        **{**base.model_dump(), "redis": RedisSettings(url="redis://127.0.0.1:9/0")},
+    )
+    with TestClient(create_app(settings, passwords=cheap_passwords())) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"].startswith("error")
+
+
+def test_metrics_count_requests_by_route(api: Api) -> None:
+    api.client.get("/healthz")
+    api.client.get("/v1/users/me")
+    text = api.client.get("/metrics").text
+    assert 'parley_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+    assert 'route="/v1/users/me",status="401"' in text
+
+
+def test_unknown_route_and_method_are_json(api: Api) -> None:
+    missing = api.client.get("/v1/nothing-here")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    wrong = api.client.delete("/healthz")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_openapi_describes_every_route(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    app_routes = {
+        (method, route.path.replace(":uuid", ""))
+        for route in api.client.app.routes  # type: ignore[attr-defined]
+        if getattr(route, "include_in_schema", True) and getattr(route, "methods", None)
+        for method in route.methods
+        if method != "HEAD"
+    }
+    assert app_routes <= documented
+    assert ("POST", "/v1/auth/login") in documented
+    login = spec["paths"]["/v1/auth/login"]["post"]
+    schema_ref = login["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema_ref.rsplit("/", 1)[1] in spec["components"]["schemas"]
+    audio = spec["paths"]["/v1/sessions/{session_id}/audio"]["get"]["responses"]["200"]
+    assert "audio/wav" in audio["content"]
+    feedback = spec["paths"]["/v1/sessions/{session_id}/feedback"]["post"]["responses"]
+    assert {"200", "201"} <= set(feedback)
+    page = api.client.get("/docs")
+    assert page.status_code == 200 and "/v1/auth/login" in page.text
