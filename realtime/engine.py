@@ -1,4 +1,5 @@
-"""The speech engine of a node: one Whisper model, loaded once, shared by every session."""
+"""The speech engine of a node: one Whisper model, loaded once, shared by every session,
+and one interim pass scheduler that batches the sessions' live passes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 from typing import Any
 
 from realtime.ports import Samples, Transcriber
+from speech.batching import PassScheduler
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
@@ -22,6 +24,7 @@ class WhisperEngine:
         self.settings = settings
         self._model: SpeechModel | None = None
         self._evaluator: LocalEvaluator | None = None
+        self._scheduler: PassScheduler | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -33,6 +36,12 @@ class WhisperEngine:
             if self._model is None:
                 model = await asyncio.to_thread(SpeechModel.load, self.settings)
                 self._model, self._evaluator = model, LocalEvaluator(model)
+                self._scheduler = PassScheduler(
+                    model,
+                    workers=self.settings.max_concurrent_inference,
+                    max_batch=self.settings.interim_max_batch,
+                    bucket_frames=self.settings.interim_bucket_ms // 10,
+                )
 
     def _parts(self) -> tuple[SpeechModel, LocalEvaluator]:
         if self._model is None or self._evaluator is None:
@@ -40,7 +49,7 @@ class WhisperEngine:
         return self._model, self._evaluator
 
     def transcriber(self) -> Transcriber:
-        return StreamingTranscriber(self._parts()[0])
+        return StreamingTranscriber(self._parts()[0], scheduler=self._scheduler)
 
     async def evaluate(
         self, audio: Samples, transcript: FinalTranscript, exercise: ExerciseInfo
@@ -55,4 +64,4 @@ class WhisperEngine:
     def close(self) -> None:
         if self._model is not None:
             self._model.close()
-            self._model = self._evaluator = None
+            self._model = self._evaluator = self._scheduler = None

@@ -8,11 +8,13 @@ and `realtime.recorder`.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from realtime.observe_protocol import EventMessage
 from realtime.protocol import CloseCode, ServerMessage
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
@@ -67,6 +69,11 @@ class Recorder(Protocol):
         audio: Samples | None,
     ) -> None: ...
 
+    async def moved(self, session_id: uuid.UUID) -> bool:
+        """The session continues on this node (resumed after its node was lost); False if
+        its record shows it ended meanwhile (it must not continue then)."""
+        ...
+
 
 class FeedbackStage(Protocol):
     """Feedback after the local evaluation (`speech.llm.stage.FeedbackStage`)."""
@@ -90,3 +97,27 @@ class Client(Protocol):
         ...
 
     def close(self, code: CloseCode, reason: str = "") -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMeta:
+    """Who and what a session's events are about (observers' channels are chosen by it)."""
+
+    session_id: uuid.UUID
+    learner_id: uuid.UUID
+    course_id: uuid.UUID
+    exercise_id: uuid.UUID
+    exercise_title: str
+
+
+class SessionEvents(Protocol):
+    """Where a session's events go for observers (`realtime.hub.Hub`)."""
+
+    def publish(self, session: SessionMeta, message: EventMessage) -> None:
+        """Queue the event; never blocks nor raises (an overflowing queue drops it)."""
+        ...
+
+    def forget(self, session_id: uuid.UUID) -> None:
+        """The session moved to another node: no longer live here (that node announces it
+        with its own `session_started`)."""
+        ...

@@ -77,6 +77,7 @@ class DatabaseRecorder:
                 audio_key=key,
                 audio_duration_ms=duration_ms,
                 outcome=outcome,
+                node_id=self._node_id,
             )
 
     async def ended(
@@ -88,8 +89,18 @@ class DatabaseRecorder:
             key, duration_ms = await self._store_audio(session_id, audio)
         async with self._sessions.begin() as db:
             await practice.end(
-                db, session_id, status, reason=reason, audio_key=key, audio_duration_ms=duration_ms
+                db,
+                session_id,
+                status,
+                reason=reason,
+                audio_key=key,
+                audio_duration_ms=duration_ms,
+                node_id=self._node_id,
             )
+
+    async def moved(self, session_id: uuid.UUID) -> bool:
+        async with self._sessions.begin() as db:
+            return await practice.set_node(db, session_id, self._node_id)
 
     async def feedback(self, session_id: uuid.UUID, result: FeedbackResult) -> None:
         async with self._sessions.begin() as db:

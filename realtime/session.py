@@ -23,13 +23,25 @@ import math
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from realtime.ports import Client, FeedbackStage, FeedbackStore, Recorder, SpeechEngine
+from realtime.durable import DurableLog
+from realtime.observe_protocol import EventMessage, SessionEnded, SessionStarted
+from realtime.ports import (
+    Client,
+    FeedbackStage,
+    FeedbackStore,
+    Recorder,
+    SessionEvents,
+    SessionMeta,
+    SpeechEngine,
+)
 from realtime.protocol import (
     Ack,
     AudioFormat,
     AudioReceived,
+    CloseCode,
     Error,
     Feedback,
     Final,
@@ -47,6 +59,9 @@ from storage.models import SessionStatus
 from storage.practice import ExerciseInfo
 
 log = logging.getLogger("parley.session")
+
+# How long `stop` waits for queued audio to become durable before it reports the total.
+DURABLE_FLUSH_S = 1.0
 
 
 class State(enum.Enum):
@@ -75,14 +90,22 @@ class PracticeSession:
         on_end: Callable[[PracticeSession], None],
         feedback: FeedbackStage | None = None,
         feedback_store: FeedbackStore | None = None,
+        durable: DurableLog | None = None,
+        session_id: uuid.UUID | None = None,
+        resume_token: str | None = None,
+        events: SessionEvents | None = None,
     ) -> None:
-        """`feedback` off (None): no `feedback` message; `feedback_store` None: not stored."""
-        self.id = uuid.uuid4()
+        """`feedback` off (None): no `feedback` message; `feedback_store` None: not stored.
+        `durable`: where accepted audio outlives the node (None: memory only).
+        `session_id`/`resume_token`: kept by a session continued from another node."""
+        self.id = session_id or uuid.uuid4()
         self.learner_id = learner_id
         self.exercise = exercise
         self.audio_format = audio_format
         self.interim = interim
-        self.resume_token = secrets.token_urlsafe(24)
+        self.resume_token = resume_token or secrets.token_urlsafe(24)
+        self.durable = durable
+        self._events = events  # observers' feed (None: not observed)
         self.state = State.STREAMING
         self.received_bytes = 0
         self._engine = engine
@@ -108,7 +131,16 @@ class PracticeSession:
         self._feedback: Feedback | None = None
         self._feedback_pending = False
         self._last_receipt = 0.0
+        self._receipt_due: asyncio.TimerHandle | None = None
         self.finished = asyncio.Event()
+
+    @property
+    def acked_bytes(self) -> int:
+        """What `audio_received` may promise: durable bytes while the store keeps them,
+        else what this node holds."""
+        if self.durable is not None and self.durable.active:
+            return min(self.durable.durable_bytes, self.received_bytes)
+        return self.received_bytes
 
     # connection
 
@@ -122,11 +154,26 @@ class PracticeSession:
             resume_grace_ms=int(s.resume_grace_s * 1000),
         )
 
-    def begin(self, client: Client) -> None:
+    def begin(
+        self, client: Client, *, resumed: bool = False, remaining_s: float | None = None
+    ) -> None:
+        """Run the session; `remaining_s`: what is left of the session-length limit (a session
+        continued from another node keeps its original start)."""
         loop = asyncio.get_running_loop()
-        self._timers.append(loop.call_later(self._settings.max_session_s, self._session_expired))
+        left = self._settings.max_session_s if remaining_s is None else max(remaining_s, 0.0)
+        self._timers.append(loop.call_later(left, self._session_expired))
+        if self.durable is not None:
+            self.durable.start(on_lost=self._lost, on_progress=self._durable_progress)
+        started = datetime.now(UTC).isoformat()
+        self._publish(SessionStarted(exercise_title=self.exercise.title, started_at=started))
         self._spawn(self._interim_loop())
-        self.attach(client, resumed=False)
+        self.attach(client, resumed=resumed)
+
+    def replay(self, data: bytes) -> None:
+        """Feed audio this session accepted on another node (no messages are sent)."""
+        self.received_bytes += len(data)
+        self._transcriber.feed(self._decoder.feed(data))
+        self._wake.set()
 
     def attach(self, client: Client, *, resumed: bool) -> Client | None:
         """Make `client` the session's connection; returns the one it replaces, if any."""
@@ -170,10 +217,10 @@ class PracticeSession:
         self.received_bytes += len(accepted)
         self._transcriber.feed(self._decoder.feed(accepted))
         self._wake.set()
-        now = asyncio.get_running_loop().time()
-        if now - self._last_receipt >= self._settings.audio_received_interval_ms / 1000:
-            self._last_receipt = now
-            self.send(AudioReceived(bytes=self.received_bytes))
+        if self.durable is not None and self.durable.active:
+            self.durable.append(accepted)  # reported by _durable_progress once written
+        else:
+            self._receipt()
         if len(accepted) < len(data) or self.received_bytes >= self.max_audio_bytes:
             self.send(
                 Error(
@@ -182,6 +229,29 @@ class PracticeSession:
                 )
             )
             self.stop()
+
+    def _receipt(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._last_receipt >= self._settings.audio_received_interval_ms / 1000:
+            self._last_receipt = now
+            self.send(AudioReceived(bytes=self.acked_bytes))
+
+    def _durable_progress(self, durable_bytes: int) -> None:
+        """Report durable audio; a count held back by the interval is sent when it ends, so
+        audio that became durable after the last frame (e.g. after an outage) is reported."""
+        if self.state is not State.STREAMING or self._receipt_due is not None:
+            return
+        loop = asyncio.get_running_loop()
+        due = self._last_receipt + self._settings.audio_received_interval_ms / 1000
+        if loop.time() >= due:
+            self._receipt()
+        else:
+            self._receipt_due = loop.call_at(due, self._trailing_receipt)
+
+    def _trailing_receipt(self) -> None:
+        self._receipt_due = None
+        if self.state is State.STREAMING:
+            self._receipt()
 
     def stop(self) -> None:
         """Finalise; answered by `final` (or `error`), also when repeated."""
@@ -224,26 +294,34 @@ class PracticeSession:
                 and (interim.committed, interim.tentative) != last
             ):
                 last = (interim.committed, interim.tentative)
-                self.send(
-                    InterimTranscript(
-                        committed=interim.committed,
-                        tentative=interim.tentative,
-                        audio_ms=interim.audio_ms,
-                    )
+                shown = InterimTranscript(
+                    committed=interim.committed,
+                    tentative=interim.tentative,
+                    audio_ms=interim.audio_ms,
                 )
+                self.send(shown)
+                self._publish(shown)
             # Pace passes, but let a stop interrupt the wait at once.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._halt.wait(), self._interval_s - loop.time() + started)
 
     async def _finalize(self) -> None:
-        self.send(AudioReceived(bytes=self.received_bytes))
+        # Marked stopped only with all its audio durable: a node that continues the session
+        # after this one died finishes it without waiting for audio the client won't resend.
+        if self.durable is not None and await self.durable.flush(DURABLE_FLUSH_S):
+            self.durable.stopped()
+        self.send(AudioReceived(bytes=self.acked_bytes))
         self.send(Processing())
         self._transcriber.feed(self._decoder.flush())
         audio = self._transcriber.audio()
         try:
             transcript = await self._transcriber.finalize()
             evaluation = await self._engine.evaluate(audio, transcript, self.exercise)
+            if self.state is not State.FINALIZING:
+                return  # given up meanwhile: another node runs the session now
         except Exception as exc:
+            if self.state is not State.FINALIZING:
+                return  # given up meanwhile: the failure is not this node's to record
             log.exception("finalising session %s failed", self.id)
             self._outcome = Error(code="evaluation_failed", message=str(exc) or "evaluation failed")
             self.send(self._outcome)
@@ -270,6 +348,7 @@ class PracticeSession:
             saved = False
         self._outcome = final
         self.send(final)
+        self._publish(final)
         if not saved:
             self.send(Error(code="not_saved", message="the result could not be stored"))
         if self._feedback_stage is not None:
@@ -305,10 +384,12 @@ class PracticeSession:
                 feedback=result.feedback,
             )
             self.send(self._feedback)
+            self._publish(self._feedback)
         except Exception:  # the stage never raises; this guards the session's own code
             log.exception("feedback for session %s failed", self.id)
         finally:
             self._feedback_pending = False
+            self._publish(SessionEnded(state=self.state.value))
             self._release()
 
     def _resend(self) -> None:
@@ -337,14 +418,66 @@ class PracticeSession:
         self._finish(state)
         self._spawn(self._recorder.ended(self.id, status, reason, audio))
 
-    def _finish(self, state: State) -> None:
+    def _finish(self, state: State, *, moved: bool = False) -> None:
+        """`moved`: the session goes on on another node: nothing is deleted from the store,
+        and observers are not told it ended (the new node announces it)."""
         self.state = state
         self._halt.set()
         self._wake.set()
+        if self._receipt_due is not None:
+            self._receipt_due.cancel()
         for timer in self._timers:
             timer.cancel()
+        if self.durable is not None:
+            # Ended here: nothing is left to continue elsewhere, unless it moved.
+            self._spawn(self.durable.close(delete=not moved))
         self.finished.set()
+        if moved:
+            if self._events is not None:
+                self._events.forget(self.id)
+        elif not self._feedback_pending:  # else ended once the feedback is out
+            self._publish(SessionEnded(state=state.value))
         self._release()
+
+    def _lost(self) -> None:
+        """Another node claimed the session (this node had lost it from sight): end here
+        without recording anything; the new owner finishes and records it."""
+        if self.state not in LIVE:
+            return
+        log.warning("session %s continues on another node; ending it here", self.id)
+        self._move_away()
+
+    async def hand_over(self, timeout_s: float) -> bool:
+        """Another node continues the session, at its request (the learner resumed there):
+        make every accepted byte durable, end here as `_lost` does, release the lease.
+        False if the session is past streaming, or its audio is not durable within
+        `timeout_s` (then nothing changes here); or if the release failed (the lease then
+        lapses by its TTL, with all the audio in the store)."""
+        durable = self.durable
+        if durable is None:
+            return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.state is State.STREAMING and durable.active:
+            # Checked and acted on with no await between: no byte is accepted un-durable.
+            if durable.durable_bytes == self.received_bytes:
+                log.info("session %s is handed over to another node", self.id)
+                self._move_away()
+                await durable.close(delete=False)
+                return await durable.release()
+            # Audio that arrives meanwhile is waited for, too.
+            if not await durable.flush(deadline - loop.time()):
+                return False
+        return False
+
+    def _move_away(self) -> None:
+        client, self._client = self._client, None
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+        self._finish(State.ABANDONED, moved=True)
+        if client is not None:
+            client.close(CloseCode.CONFLICT, "the session was resumed elsewhere")
 
     def _release(self) -> None:
         """Leave the registry, unless the session still has something to deliver: pending
@@ -355,13 +488,31 @@ class PracticeSession:
             return
         self._on_end(self)
 
+    def _publish(self, message: EventMessage) -> None:
+        if self._events is None:
+            return
+        meta = SessionMeta(
+            session_id=self.id,
+            learner_id=self.learner_id,
+            course_id=self.exercise.course_id,
+            exercise_id=self.exercise.id,
+            exercise_title=self.exercise.title,
+        )
+        try:
+            self._events.publish(meta, message)
+        except Exception:  # observers must never cost the learner their session
+            log.exception("publishing an event of session %s failed", self.id)
+
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
-        """Stop background work (server shutdown)."""
+        """Stop background work (server shutdown). A durable session stays in the store: once
+        its lease lapses, another node may continue it."""
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.durable is not None:
+            await self.durable.close(delete=False)

@@ -36,6 +36,14 @@ class RealtimeSettings(BaseModel):
     audio_received_interval_ms: int = Field(
         default=500, ge=50, description="How often `audio_received` is sent while audio flows."
     )
+    lease_ttl_s: float = Field(
+        default=10.0,
+        ge=0.5,
+        description=(
+            "With Redis: a session's ownership lease, renewed every third of it. A session "
+            "whose node died can be resumed on another node once it lapses."
+        ),
+    )
     preload_model: bool = Field(
         default=True, description="Load the Whisper model at start-up rather than on first use."
     )

@@ -20,14 +20,29 @@ from starlette.middleware import Middleware
 from starlette.routing import WebSocketRoute
 
 from realtime.endpoint import practice_endpoint
+from realtime.observe import ObserveService, observe_endpoint
+from realtime.observe_access import ObserveAccess
 from rest.api import Router, starlette_routes
 from rest.auth.passwords import Passwords
 from rest.auth.tokens import TokenService, load_or_create_secret
 from rest.demo_seed import ensure_demo
 from rest.errors import http_error, parley_error, unexpected_error
+from rest.hub import build_hub
+from rest.hub_metrics import HubCollector
 from rest.metrics import Metrics, MetricsMiddleware
 from rest.practice import build_practice
-from rest.routes import auth, courses, docs, exercises, health, sessions, tutor, users
+from rest.rescoring import rescoring
+from rest.routes import (
+    auth,
+    courses,
+    docs,
+    exercises,
+    health,
+    rescore_jobs,
+    sessions,
+    tutor,
+    users,
+)
 from rest.settings import Settings
 from rest.state import AppState
 from storage.blob_factory import create_blob_store
@@ -44,6 +59,7 @@ ROUTERS: list[Router] = [
     exercises.router,
     sessions.router,
     tutor.router,
+    rescore_jobs.router,
 ]
 
 
@@ -81,9 +97,27 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             )
             if settings.server.seed_demo:
                 await ensure_demo(app.state.parley.sessions)
+            # Started before the practice service and closed after it, so sessions' last
+            # events are still published.
+            hub = build_hub(settings, app.state.parley.node_id)
+            await hub.start()
+            stack.push_async_callback(hub.aclose)
+            app.state.parley.hub = hub
+            collector = HubCollector(hub)
+            metrics.registry.register(collector)
+            stack.callback(metrics.registry.unregister, collector)
+            app.state.observe = ObserveService(
+                hub=hub,
+                access=ObserveAccess(app.state.parley.sessions),
+                authenticate=app.state.parley.tokens.verify,
+                settings=settings.hub,
+            )
             practice = await build_practice(app.state.parley)
             stack.push_async_callback(practice.close)
             app.state.practice = practice
+            app.state.rescore_queue = await stack.enter_async_context(
+                rescoring(app.state.parley, busy=lambda: len(practice.registry) > 0)
+            )
             log.info("parley node %s ready", app.state.parley.node_id)
             yield
 
@@ -92,6 +126,7 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             *starlette_routes(ROUTERS),
             *docs.routes(ROUTERS),
             WebSocketRoute("/v1/ws/practice", practice_endpoint),
+            WebSocketRoute("/v1/ws/observe", observe_endpoint),
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         exception_handlers={

@@ -1,4 +1,4 @@
-"""The `parley` command: serve, db, users, demo, evaluate (later: worker, observe, rescore).
+"""The `parley` command: serve, db, users, demo, evaluate, worker, rescore, observe.
 
 Settings are read once here, from the environment and `.env`, and passed down.
 """
@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from rest import cli_demo, cli_evaluate
+from rest import cli_demo, cli_evaluate, cli_observe, cli_rescore, cli_worker
 from rest.settings import Settings
 
 
@@ -30,6 +30,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=port,
         log_level=settings.server.log_level.lower(),
         proxy_headers=True,
+        ws_per_message_deflate=settings.server.ws_compression,
     )
     return 0
 
@@ -126,6 +127,9 @@ def parser() -> argparse.ArgumentParser:
 
     cli_demo.register(sub)
     cli_evaluate.register(sub)
+    cli_worker.register(sub)
+    cli_rescore.register(sub)
+    cli_observe.register(sub)
     return root
 
 

@@ -8,8 +8,12 @@ import uuid
 from datetime import timedelta
 
 from realtime.engine import WhisperEngine
+from realtime.handoff import HandoffChannel
+from realtime.keys import Keys
 from realtime.recorder import DatabaseRecorder
 from realtime.service import PracticeService
+from realtime.session_store import SessionStore
+from realtime.session_store_redis import RedisSessionStore
 from rest.state import AppState
 from speech.llm.client import open_stage
 from storage import practice
@@ -27,7 +31,8 @@ async def build_practice(state: AppState) -> PracticeService:
             return await practice.exercise_for(db, exercise_id, who)
 
     # Sessions older than any session can live were left by a node that died: fail them so
-    # history never shows them as in progress forever.
+    # history never shows them as in progress forever. A session another node continues
+    # keeps its original start and length limit, so a live one is never that old.
     lifetime = settings.realtime.max_session_s + settings.realtime.resume_grace_s
     async with state.sessions.begin() as db:
         stale = await practice.fail_stale(db, older_than=timedelta(seconds=lifetime + 60))
@@ -48,7 +53,16 @@ async def build_practice(state: AppState) -> PracticeService:
             "LLM feedback from %s", settings.llm.base_url or settings.llm.local_gguf or "OpenAI"
         )
     recorder = DatabaseRecorder(sessions=state.sessions, blobs=state.blobs, node_id=state.node_id)
-    return PracticeService(
+    # With Redis, sessions (state and accepted audio) outlive their node: any node can
+    # continue them. Kept past any session's life, in case no node ever ends one.
+    store: SessionStore | None = None
+    handoff: HandoffChannel | None = None
+    if state.redis is not None:
+        keys = Keys(settings.redis.key_prefix)
+        store = RedisSessionStore(state.redis, keys=keys, ttl_s=int(lifetime) + 60)
+        # A learner who reconnects to another node takes the session along from here.
+        handoff = HandoffChannel(redis=state.redis, keys=keys, node_id=state.node_id)
+    service = PracticeService(
         settings=settings.realtime,
         engine=engine,
         recorder=recorder,
@@ -58,4 +72,10 @@ async def build_practice(state: AppState) -> PracticeService:
         feedback=stage,
         feedback_store=recorder,
         on_close=resources.aclose,
+        store=store,
+        node_id=state.node_id,
+        events=state.hub,
+        handoff=handoff,
     )
+    await service.open()
+    return service

@@ -9,10 +9,12 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from realtime.hub_settings import HubSettings
 from realtime.settings import RealtimeSettings
 from speech.llm.settings import LlmSettings
 from speech.settings import SpeechSettings
 from storage.settings import BlobSettings, DatabaseSettings, RedisSettings
+from workers.settings import WorkerSettings
 
 
 class AuthSettings(BaseModel):
@@ -40,6 +42,13 @@ class ServerSettings(BaseModel):
     )
     data_dir: str = Field(default="var", description="Folder for the embedded defaults' files.")
     log_level: str = Field(default="info", description="Python logging level.")
+    ws_compression: bool = Field(
+        default=False,
+        description=(
+            "Offer permessage-deflate on websockets. Off: it costs about 45 KiB of server "
+            "memory per connection, idle or not, for little gain on short JSON messages."
+        ),
+    )
     seed_demo: bool = Field(
         default=True,
         description=(
@@ -65,3 +74,5 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = RealtimeSettings()
     speech: SpeechSettings = SpeechSettings()
     llm: LlmSettings = LlmSettings()
+    workers: WorkerSettings = WorkerSettings()
+    hub: HubSettings = HubSettings()

@@ -15,6 +15,7 @@ from rest.settings import Settings
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from realtime.hub import Hub
     from storage.blobs import BlobStore
 
 
@@ -29,3 +30,4 @@ class AppState:
     metrics: Metrics
     node_id: str
     redis: Redis | None = None
+    hub: Hub | None = None  # set in the lifespan before the practice service is built

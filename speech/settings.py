@@ -61,6 +61,35 @@ class SpeechSettings(BaseModel):
             "audio agree too easily to be evidence."
         ),
     )
+    interim_max_batch: int = Field(
+        default=16,
+        ge=1,
+        description=(
+            "Most interim windows (of all sessions on the node) decoded in one batched model "
+            "call; 1 turns batching off. Batches form only while the inference workers are "
+            "busy, so a lone session never waits for others."
+        ),
+    )
+    interim_bucket_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=30_000,
+        description=(
+            "Interim windows are padded (past one second of padding) to a multiple of this, "
+            "and only windows of the same padded length share a batch; longer buckets batch "
+            "more windows but encode more padding. 0: no rounding."
+        ),
+    )
+    interim_prompt_tokens: int = Field(
+        default=208,
+        ge=0,
+        le=223,
+        description=(
+            "Most previous-text tokens in an interim pass's prompt, counted in steps of 16 "
+            "(the oldest few go; fewer than 16: no prompt), so that batched passes, which "
+            "need equally long prompts, find partners. The final pass keeps up to 223."
+        ),
+    )
     min_window_ms: int = Field(
         default=1000, ge=0, description="Audio needed in the window before the first pass."
     )

@@ -7,6 +7,10 @@ decoder's prompt. Words two consecutive passes agree on are committed (LocalAgre
 and never change. Once the window is longer than `window_trim_s`, its start moves past the
 last committed word, so interim work stays bounded however long the learner speaks. A
 window whose unsettled part holds no voiced frame is not decoded at all.
+
+Interim passes go through the node's `PassScheduler` when there is one (batched with other
+sessions' passes); the final transcript never does: it is decoded exactly as it always
+was, so a resumed session's final still matches an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -17,7 +21,16 @@ import numpy as np
 
 from speech.agreement import Agreement
 from speech.audio import SAMPLE_RATE, Samples
-from speech.decoding import HOP, MAX_FRAMES, Pass, decode
+from speech.batching import PassScheduler
+from speech.decoding import (
+    HOP,
+    MAX_FRAMES,
+    Pass,
+    Window,
+    decode,
+    decode_windows,
+    prompt_tokens,
+)
 from speech.errors import TranscriberClosedError
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
@@ -33,18 +46,29 @@ _NEW_SPEECH_GAP_S = 0.3
 _WORD_SLACK_S = 0.1
 # A quiet stretch shorter than this is a stop consonant, not a pause to cut in.
 _MIN_PAUSE_S = 0.15
+# Interim prompts hold a multiple of this many previous-text tokens (the oldest few go):
+# few distinct prompt lengths, so passes of different sessions can share a batch.
+_PROMPT_STEP = 16
 
 
 class StreamingTranscriber:
     """Not thread-safe: use from one event loop. `update()` and `finalize()` serialise.
 
     The caller feeds mono float32 audio at 16 kHz (see `speech.audio.PcmDecoder`, whose
-    `flush()` output belongs in the last `feed()` before `finalize()`).
+    `flush()` output belongs in the last `feed()` before `finalize()`). `scheduler`: the
+    node's shared interim pass scheduler; without one, each pass is its own model call.
     """
 
-    def __init__(self, model: SpeechModel, *, settings: SpeechSettings | None = None) -> None:
+    def __init__(
+        self,
+        model: SpeechModel,
+        *,
+        settings: SpeechSettings | None = None,
+        scheduler: PassScheduler | None = None,
+    ) -> None:
         self._model = model
         self._settings = settings or model.settings
+        self._scheduler = scheduler
         self._chunks: list[Samples] = []
         self._samples = 0
         self._audio: Samples | None = None
@@ -137,7 +161,11 @@ class StreamingTranscriber:
             words = (await self._model.run(decode, self._model, audio, reuse=True)).words
         else:
             if self._tail_has_speech(end):
-                self._agreement.commit_all((await self._decode(end)).words)
+                audio, context, start_s = self._window(end)
+                tail = await self._model.run(
+                    decode, self._model, audio, context=context, offset_s=start_s
+                )
+                self._agreement.commit_all(tail.words)
             words = tuple(self._agreement.committed)
         return FinalTranscript(
             text=join_words(words),
@@ -157,13 +185,33 @@ class StreamingTranscriber:
         start_s = max(self._window_start / SAMPLE_RATE, self._agreement.committed_end)
         return self._vad.any_voiced(start_s, end / SAMPLE_RATE)
 
-    async def _decode(self, end: int) -> Pass:
+    def _window(self, end: int) -> tuple[Samples, str, float]:
+        """The unsettled audio, the committed text before it, and where it starts (s)."""
         start = self._window_start
-        window = self.audio()[start:end]
         start_s = start / SAMPLE_RATE
         context = join_words([w for w in self._agreement.committed if w.end <= start_s + 0.05])
+        return self.audio()[start:end], context, start_s
+
+    async def _decode(self, end: int) -> Pass:
+        """One interim pass over the unsettled window. Its prompt holds exactly
+        `interim_prompt_tokens` previous-text tokens or none, so that passes of different
+        sessions can share a batch (CTranslate2 needs equally long prompts)."""
+        audio, context, start_s = self._window(end)
+        settings = self._settings
+        prompt = prompt_tokens(
+            self._model,
+            context,
+            limit=settings.interim_prompt_tokens,
+            step=_PROMPT_STEP,
+        )
+        window = Window(audio, tuple(prompt), start_s)
         self.passes += 1
-        return await self._model.run(decode, self._model, window, context=context, offset_s=start_s)
+        if self._scheduler is not None:
+            return await self._scheduler.decode(window)
+        (result,) = await self._model.run(
+            decode_windows, self._model, [window], bucket_frames=settings.interim_bucket_ms // 10
+        )
+        return result
 
     def _voiced_words(self, words: tuple[Word, ...]) -> list[Word]:
         """Words over audio the voice gate heard nothing in are dropped: Whisper fills

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Principal
-from storage.errors import NotFound
+from storage.errors import Conflict, NotFound
 from storage.models import (
     Course,
     CourseStatus,
@@ -26,6 +26,9 @@ from storage.models import (
     SessionStatus,
     Transcript,
 )
+
+# A session in one of these states may still end (complete, fail, be cancelled).
+_LIVE = (SessionStatus.ACTIVE.value, SessionStatus.RESUMABLE.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +116,25 @@ async def complete(
     audio_key: str,
     audio_duration_ms: int,
     outcome: Outcome,
+    node_id: str | None = None,
 ) -> uuid.UUID:
     """Store the transcript and evaluation v1 and mark the session completed; returns the
-    evaluation's id."""
+    evaluation's id. `node_id`: only if the session runs on that node."""
+    # First, and only while the session is live (on `node_id`): a session moved between
+    # nodes could be finished twice (an old owner that never noticed the move); the first
+    # one counts, the caller's transaction rolls back.
+    result = await db.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id, *_live_on(node_id))
+        .values(
+            status=SessionStatus.COMPLETED.value,
+            ended_at=datetime.now(UTC),
+            audio_blob_key=audio_key,
+            audio_duration_ms=audio_duration_ms,
+        )
+    )
+    if not getattr(result, "rowcount", 1):
+        raise Conflict("the session has already ended", code="already_ended")
     transcript = Transcript(
         session_id=session_id, text=outcome.text, words=outcome.words, model=outcome.model
     )
@@ -136,16 +155,6 @@ async def complete(
         details=outcome.details,
     )
     db.add(evaluation)
-    await db.execute(
-        update(PracticeSession)
-        .where(PracticeSession.id == session_id)
-        .values(
-            status=SessionStatus.COMPLETED.value,
-            ended_at=datetime.now(UTC),
-            audio_blob_key=audio_key,
-            audio_duration_ms=audio_duration_ms,
-        )
-    )
     await db.flush()
     return evaluation.id
 
@@ -187,7 +196,10 @@ async def end(
     reason: str | None = None,
     audio_key: str | None = None,
     audio_duration_ms: int | None = None,
+    node_id: str | None = None,
 ) -> None:
+    """`node_id`: only if the session runs on that node (a session taken over by another
+    node is that node's to end)."""
     values: dict[str, Any] = {
         "status": status.value,
         "ended_at": datetime.now(UTC),
@@ -195,7 +207,28 @@ async def end(
     }
     if audio_key is not None:
         values |= {"audio_blob_key": audio_key, "audio_duration_ms": audio_duration_ms}
-    await db.execute(update(PracticeSession).where(PracticeSession.id == session_id).values(values))
+    where = [PracticeSession.node_id == node_id] if node_id is not None else []
+    await db.execute(
+        update(PracticeSession).where(PracticeSession.id == session_id, *where).values(values)
+    )
+
+
+async def set_node(db: AsyncSession, session_id: uuid.UUID, node_id: str) -> bool:
+    """The session continues on `node_id` (resumed there after its node was lost); False
+    if it has ended meanwhile."""
+    result = await db.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id, *_live_on(None))
+        .values(node_id=node_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _live_on(node_id: str | None) -> list[Any]:
+    conditions: list[Any] = [PracticeSession.status.in_(_LIVE)]
+    if node_id is not None:
+        conditions.append(PracticeSession.node_id == node_id)
+    return conditions
 
 
 async def set_status(db: AsyncSession, session_id: uuid.UUID, status: SessionStatus) -> None:

@@ -34,6 +34,16 @@ async def _check_redis(request: Request) -> None:
     await redis.ping()
 
 
+class HubDisconnected(Exception):
+    """The hub's Redis connection is down: events reach this node's observers only."""
+
+
+async def _check_hub(request: Request) -> None:
+    hub = deps.state(request).hub
+    if hub is not None and not hub.available:
+        raise HubDisconnected("local delivery only")
+
+
 @router.route(
     "GET",
     "/readyz",
@@ -45,6 +55,7 @@ async def readyz(request: Request) -> Response:
     checks = {"database": _check_database}
     if deps.state(request).redis is not None:
         checks["redis"] = _check_redis
+        checks["hub"] = _check_hub
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:

@@ -148,6 +148,7 @@ class FakeRecorder:
         self.starts: list[tuple[uuid.UUID, uuid.UUID, int]] = []
         self.completions: list[tuple[uuid.UUID, Samples, FinalTranscript, dict[str, Any]]] = []
         self.endings: list[Ended] = []
+        self.moves: list[uuid.UUID] = []
         self.fail_completed: Exception | None = None
         self.fail_ended: Exception | None = None
         self.has_ended = asyncio.Event()
@@ -175,6 +176,10 @@ class FakeRecorder:
         self.has_ended.set()
         if self.fail_ended is not None:
             raise self.fail_ended
+
+    async def moved(self, session_id: uuid.UUID) -> bool:
+        self.moves.append(session_id)
+        return session_id not in {e.session_id for e in self.endings}
 
 
 class FakeClient:

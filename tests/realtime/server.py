@@ -52,16 +52,20 @@ def server_env(data_dir: Path, db_url: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_server(data_dir: Path, db_url: str, **extra: str) -> Iterator[Server]:
+def running_server(
+    data_dir: Path, db_url: str, *, first: bool = True, **extra: str
+) -> Iterator[Server]:
+    """`first`: migrate the database and create the admin (False for a further node)."""
     env = server_env(data_dir, db_url, **extra)
     parley = str(BIN / "parley")
-    subprocess.run([parley, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [parley, "users", "create", "--role", "admin", "--email", ADMIN_EMAIL],
-        env={**env, "PARLEY_PASSWORD": ADMIN_PASSWORD},
-        check=True,
-        capture_output=True,
-    )
+    if first:
+        subprocess.run([parley, "db", "upgrade"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [parley, "users", "create", "--role", "admin", "--email", ADMIN_EMAIL],
+            env={**env, "PARLEY_PASSWORD": ADMIN_PASSWORD},
+            check=True,
+            capture_output=True,
+        )
     port = free_port()
     log = data_dir / f"server-{port}.log"
     with log.open("wb") as out:

@@ -1,0 +1,260 @@
+"""The Redis event bus: one Lua script numbers, keeps and publishes each event.
+
+Per channel: a hash {epoch, offset}, a stream capped at `stream_max_len` whose entry ids
+are `<offset>-0` (so a range read starts exactly after an offset), and a pub/sub channel.
+One subscriber connection per node listens to the channels its observers want; when it
+breaks, publishing fails fast (the hub then delivers locally) and a loop reconnects with
+backoff, re-subscribes and tells the hub, which re-reads what live delivery missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import PubSub
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from realtime.bus import (
+    Backlog,
+    BusUnavailable,
+    Envelope,
+    OnEnvelope,
+    OnReconnect,
+    Position,
+    complete,
+    new_epoch,
+)
+from realtime.hub_settings import HubSettings
+from realtime.keys import Keys
+
+log = logging.getLogger("parley.hub")
+
+# A channel without its hash lost its history: start a new epoch (and drop any stream left).
+_ENSURE = """
+local function ensure(meta, stream, fresh, ttl)
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if not epoch then
+    epoch = fresh
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'epoch', epoch, 'offset', 0)
+    redis.call('EXPIRE', meta, ttl)
+  end
+  return epoch
+end
+"""
+
+# KEYS: meta, stream per channel. ARGV: data, maxlen, ttl, fresh epoch, then live, name.
+PUBLISH = (
+    _ENSURE
+    + """
+local data, maxlen, ttl, fresh = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+for i = 1, #KEYS / 2 do
+  local meta, stream = KEYS[2 * i - 1], KEYS[2 * i]
+  local epoch = ensure(meta, stream, fresh, ttl)
+  local offset = redis.call('HINCRBY', meta, 'offset', 1)
+  redis.call('XADD', stream, 'MAXLEN', maxlen, offset .. '-0', 'd', data)
+  redis.call('EXPIRE', meta, ttl)
+  redis.call('EXPIRE', stream, ttl)
+  redis.call('PUBLISH', ARGV[3 + 2 * i], ARGV[4 + 2 * i] .. '\\n' .. offset .. '\\n' .. epoch
+    .. '\\n' .. data)
+end
+return #KEYS / 2
+"""
+)
+
+# KEYS: meta, stream. ARGV: fresh epoch, ttl, after (-1: head only).
+READ = (
+    _ENSURE
+    + """
+local epoch = ensure(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local offset = tonumber(redis.call('HGET', KEYS[1], 'offset'))
+local after = tonumber(ARGV[3])
+local entries = {}
+if after >= 0 and after < offset then
+  entries = redis.call('XRANGE', KEYS[2], (after + 1) .. '-0', '+')
+end
+return {epoch, offset, entries}
+"""
+)
+
+PING_EVERY_S = 1.0
+
+
+class RedisBus:
+    def __init__(self, *, url: str, keys: Keys, node_id: str, settings: HubSettings) -> None:
+        self._keys = keys
+        self._node_id = node_id
+        self._settings = settings
+        # No silent retries: a failure must reach the hub, which falls back and re-syncs.
+        # A bounded pool that makes a burst of commands (many observers subscribing at once)
+        # wait for a connection, rather than open one each or fail.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=settings.redis_connections,
+            timeout=settings.redis_timeout_s,
+            decode_responses=True,
+            socket_timeout=settings.redis_timeout_s,
+            socket_connect_timeout=settings.redis_timeout_s,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self.redis: Redis = Redis.from_pool(pool)  # closes the pool with the client
+        self._publish = self.redis.register_script(PUBLISH)
+        self._read = self.redis.register_script(READ)
+        self._listened: set[str] = set()
+        self._pending: dict[str, list[asyncio.Future[None]]] = {}
+        self._pubsub: PubSub | None = None
+        self._up = False
+        self._task: asyncio.Task[None] | None = None
+        self._on_envelope: OnEnvelope = lambda _envelope: None
+        self._on_reconnect: OnReconnect = lambda: None
+
+    @property
+    def available(self) -> bool:
+        return self._up
+
+    def bind(self, on_envelope: OnEnvelope, on_reconnect: OnReconnect) -> None:
+        self._on_envelope = on_envelope
+        self._on_reconnect = on_reconnect
+
+    async def start(self) -> None:
+        ready = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(ready))
+        # Wait for the first connection, but start (degraded) when Redis is down.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(ready), self._settings.redis_timeout_s)
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.redis.aclose()
+
+    async def publish(self, channels: Sequence[str], data: str) -> None:
+        await self.publish_batch([(channels, data)])
+
+    async def publish_batch(self, batch: Sequence[tuple[Sequence[str], str]]) -> None:
+        if not self._up:
+            raise BusUnavailable("redis is unavailable")
+        calls = [self._call(channels, data) for channels, data in batch]
+        try:
+            if len(calls) == 1:  # the usual case: no pipeline to set up
+                await self._publish(keys=calls[0][0], args=calls[0][1])
+                return
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for keys, args in calls:
+                    await self._publish(keys=keys, args=args, client=pipe)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise BusUnavailable(str(exc)) from exc
+
+    def _call(self, channels: Sequence[str], data: str) -> tuple[list[str], list[str | int]]:
+        """KEYS and ARGV of the publish script."""
+        keys: list[str] = []
+        args: list[str | int] = [data, self._settings.stream_max_len]
+        args += [self._settings.retention_s, new_epoch()]
+        for name in channels:
+            keys += [self._keys.hub_meta(name), self._keys.hub_stream(name)]
+            args += [self._keys.hub_live(name), name]
+        return keys, args
+
+    async def _fetch(self, channel: str, after: int) -> tuple[Position, list[Envelope]]:
+        keys = [self._keys.hub_meta(channel), self._keys.hub_stream(channel)]
+        try:
+            reply: Any = await self._read(
+                keys=keys, args=[new_epoch(), self._settings.retention_s, after]
+            )
+        except (RedisError, OSError) as exc:
+            raise BusUnavailable(str(exc)) from exc
+        epoch, offset, entries = str(reply[0]), int(reply[1]), reply[2]
+        events = [
+            Envelope(channel, int(str(entry_id).split("-")[0]), epoch, str(fields[1]))
+            for entry_id, fields in entries
+        ]
+        return Position(offset, epoch), events
+
+    async def head(self, channel: str) -> Position:
+        head, _ = await self._fetch(channel, -1)
+        return head
+
+    async def since(self, channel: str, position: Position) -> Backlog | None:
+        head, events = await self._fetch(channel, position.offset)
+        return complete(position, head, events)
+
+    async def listen(self, channel: str) -> None:
+        self._listened.add(channel)
+        pubsub = self._pubsub
+        if not self._up or pubsub is None:
+            return  # subscribed on reconnect; the hub re-syncs then
+        live = self._keys.hub_live(channel)
+        confirmed = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(live, []).append(confirmed)
+        try:
+            await pubsub.subscribe(live)
+            # Only once Redis confirms are the channel's next events sure to arrive here.
+            await asyncio.wait_for(confirmed, self._settings.redis_timeout_s)
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("subscribing to %s failed: %s", channel, exc)
+
+    async def unlisten(self, channel: str) -> None:
+        self._listened.discard(channel)
+        if self._up and self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.unsubscribe(self._keys.hub_live(channel))
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "message":
+            name, offset, epoch, data = str(message["data"]).split("\n", 3)
+            self._on_envelope(Envelope(name, int(offset), epoch, data))
+        elif kind == "subscribe":
+            for waiter in self._pending.pop(str(message["channel"]), []):
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    async def _run(self, ready: asyncio.Future[None]) -> None:
+        delay = 0.05
+        connected_before = False
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                live = [self._keys.hub_live(c) for c in self._listened]
+                await pubsub.subscribe(self._keys.hub_node(self._node_id), *live)
+                await self.redis.ping()
+                self._pubsub, self._up, delay = pubsub, True, 0.05
+                if not ready.done():
+                    ready.set_result(None)
+                if connected_before:
+                    log.warning("redis is back: re-subscribed to %d channels", len(live))
+                connected_before = True
+                self._on_reconnect()
+                while True:
+                    message = await pubsub.get_message(timeout=PING_EVERY_S)
+                    if message is None:
+                        await pubsub.ping()  # an idle connection's failure shows only on use
+                    else:
+                        self._handle(message)
+            except Exception as exc:  # whatever broke, the loop must live on and reconnect
+                if not isinstance(exc, RedisError | OSError):
+                    log.exception("the hub's subscriber connection failed")
+                elif self._up or not connected_before:
+                    log.warning("redis unavailable (%s); delivering events locally only", exc)
+                self._up = False
+                self._pubsub = None
+                for waiters in self._pending.values():
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(None)
+                self._pending.clear()
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.reconnect_max_s)

@@ -1,0 +1,163 @@
+"""Live hand-off of sessions between nodes, over one Redis pub/sub control channel per node.
+
+A node that gets a valid resume for a session whose lease another live node holds asks
+that node (the lease value names it) to hand the session over, on the holder's channel
+(`Keys.node_control`):
+
+    {"handoff": "<session id>", "request_id": "<hex>", "reply_to": "<asking node>"}
+
+The holder makes the session's audio durable, stops it and releases the lease, or refuses
+(the session is past streaming, or its audio cannot be made durable now), and answers on
+the asker's channel:
+
+    {"reply": "<request id>", "released": true | false}
+
+No answer in time counts as a refusal: the asker then answers `session_busy`, as it does
+without a hand-off. The subscription reconnects (with backoff) when Redis comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from realtime.keys import Keys
+
+log = logging.getLogger("parley.handoff")
+
+HandOver = Callable[[uuid.UUID], Awaitable[bool]]
+
+# A subscriber connection idle this long is pinged: a broken one shows only on use.
+PING_EVERY_S = 1.0
+RECONNECT_MAX_S = 2.0
+REDIS_TIMEOUT_S = 2.0
+
+
+class HandoffChannel:
+    def __init__(self, *, redis: Redis, keys: Keys, node_id: str) -> None:
+        """`redis`: the app's client (this channel opens its own subscriber connection
+        from its pool, and publishes through it)."""
+        self._redis = redis
+        self._keys = keys
+        self.node_id = node_id
+        self._hand_over: HandOver = _refuse
+        self._replies: dict[str, asyncio.Future[bool]] = {}
+        self._up = False
+        self._task: asyncio.Task[None] | None = None
+        self._work: set[asyncio.Task[None]] = set()
+
+    def bind(self, hand_over: HandOver) -> None:
+        """`hand_over(session_id)`: True once this node released the session's lease."""
+        self._hand_over = hand_over
+
+    async def start(self) -> None:
+        """Subscribe; waits briefly for the first connection, starts anyway without Redis."""
+        ready = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(ready))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(ready), REDIS_TIMEOUT_S)
+
+    async def aclose(self) -> None:
+        tasks = [t for t in (self._task, *self._work) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for waiter in self._replies.values():
+            if not waiter.done():
+                waiter.set_result(False)
+
+    async def request(self, node: str, session_id: uuid.UUID, timeout_s: float) -> bool:
+        """Ask `node` to hand `session_id` over; True once it released the lease. False if
+        it refused, does not listen (dead, or without hand-off) or did not answer in time."""
+        if not self._up:
+            return False  # its answer could not reach this node
+        request_id = uuid.uuid4().hex
+        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._replies[request_id] = waiter
+        body = {"handoff": str(session_id), "request_id": request_id, "reply_to": self.node_id}
+        try:
+            async with asyncio.timeout(timeout_s):
+                listeners = await self._redis.publish(
+                    self._keys.node_control(node), json.dumps(body)
+                )
+                if listeners == 0:
+                    return False
+                return await waiter
+        except TimeoutError:
+            log.warning("node %s did not hand session %s over in time", node, session_id)
+            return False
+        except Exception as exc:
+            log.warning("asking node %s for session %s failed: %r", node, session_id, exc)
+            return False
+        finally:
+            self._replies.pop(request_id, None)
+
+    async def _answer(self, session_id: uuid.UUID, request_id: str, reply_to: str) -> None:
+        try:
+            released = await self._hand_over(session_id)
+        except Exception:
+            log.exception("handing session %s over failed", session_id)
+            released = False
+        body = {"reply": request_id, "released": released}
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_S):
+                await self._redis.publish(self._keys.node_control(reply_to), json.dumps(body))
+        except Exception as exc:
+            # The asker times out and answers `session_busy`; a released lease is free anyway.
+            log.warning("answering the hand-off of session %s failed: %r", session_id, exc)
+
+    def _handle(self, data: Any) -> None:
+        try:
+            body = json.loads(data)
+            if "reply" in body:
+                waiter = self._replies.get(str(body["reply"]))
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(body["released"] is True)
+            elif "handoff" in body:
+                work = self._answer(
+                    uuid.UUID(body["handoff"]), str(body["request_id"]), str(body["reply_to"])
+                )
+                task = asyncio.create_task(work)
+                self._work.add(task)
+                task.add_done_callback(self._work.discard)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("ignored a malformed control message: %r", exc)
+
+    async def _run(self, ready: asyncio.Future[None]) -> None:
+        delay = 0.05
+        while True:
+            pubsub: PubSub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self._keys.node_control(self.node_id))
+                self._up, delay = True, 0.05
+                if not ready.done():
+                    ready.set_result(None)
+                while True:
+                    message = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=PING_EVERY_S
+                    )
+                    if message is None:
+                        await pubsub.ping()
+                    elif message.get("type") == "message":
+                        self._handle(message["data"])
+            except Exception as exc:  # whatever broke, the loop must live on and reconnect
+                if self._up:
+                    log.warning("hand-off channel lost (%r); reconnecting", exc)
+                self._up = False
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RECONNECT_MAX_S)
+
+
+async def _refuse(_session_id: uuid.UUID) -> bool:
+    return False

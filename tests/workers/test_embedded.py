@@ -1,0 +1,92 @@
+"""Rescoring without Redis: the server's embedded worker, SQLite, the real model."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from rest.settings import Settings
+from storage.blobs import audio_key
+from storage.migrate import upgrade
+from storage.models import Evaluation
+from tests.rest.conftest import Api, make_settings
+from tests.workers.conftest import Bed, build_bed, wait_job
+from tests.workers.stored import Recording, versions
+from workers.queue_memory import MemoryTaskQueue
+
+
+@pytest.fixture
+def settings(sqlite_url: str, tmp_path: Path) -> Settings:
+    """SQLite only: the embedded worker is the single-process default."""
+    upgrade(sqlite_url)
+    return make_settings(sqlite_url, tmp_path)
+
+
+def all_versions(api: Api, session_id: uuid.UUID) -> list[Evaluation]:
+    async def read() -> list[Evaluation]:
+        async with api.state.sessions() as db:
+            return await versions(db, session_id)
+
+    found: list[Evaluation] = api.run(read)
+    return found
+
+
+def create(api: Api, bed: Bed, body: dict[str, object]) -> dict[str, object]:
+    response = api.client.post("/v1/rescore-jobs", json=body, headers=bed.tutor.headers)
+    assert response.status_code == 201, response.text
+    job: dict[str, object] = response.json()
+    return job
+
+
+def test_job_adds_one_version_per_session_and_moves_the_current_pointer(
+    api: Api, clips: list[Recording]
+) -> None:
+    bed = build_bed(api, clips, in_a=3)
+    job = create(api, bed, {"scope": {"course_id": str(bed.course_a)}})
+    assert job["total"] == 3 and job["status"] == "pending"
+    done = wait_job(api, bed.tutor, str(job["id"]))
+    assert (done["status"], done["done"], done["failed"]) == ("completed", 3, 0)
+    assert done["started_at"] is not None and done["finished_at"] is not None
+
+    for session_id in bed.a_sessions:
+        old, new = all_versions(api, session_id)
+        assert (old.version, old.is_current, old.rescore_job_id) == (1, False, None)
+        assert (new.version, new.is_current, str(new.rescore_job_id)) == (2, True, job["id"])
+        assert new.evaluator_name == old.evaluator_name and new.model == "whisper-tiny.en"
+        assert new.overall is not None and new.details["transcript"]
+        # What a tutor sees: both versions, the new one current.
+        detail = api.client.get(f"/v1/sessions/{session_id}", headers=bed.tutor.headers).json()
+        assert [e["version"] for e in detail["evaluations"]] == [2, 1]
+        assert detail["evaluation"]["version"] == 2
+    # Outside the scope nothing changed.
+    assert [e.version for e in all_versions(api, bed.b_sessions[0])] == [1]
+
+    # A second job that keeps the current version: a third version, v2 stays current.
+    body = {"scope": {"session_ids": [str(bed.a_sessions[0])]}, "options": {"make_current": False}}
+    second = wait_job(api, bed.tutor, str(create(api, bed, body)["id"]))
+    assert (second["status"], second["done"]) == ("completed", 1)
+    found = all_versions(api, bed.a_sessions[0])
+    assert [(e.version, e.is_current) for e in found] == [(1, False), (2, True), (3, False)]
+
+
+def test_a_task_that_always_fails_is_dead_lettered_and_reported(
+    api: Api, clips: list[Recording]
+) -> None:
+    bed = build_bed(api, clips, in_a=2)
+    broken = bed.a_sessions[0]
+    api.run(api.state.blobs.put, audio_key(broken), b"RIFF not really a wave file", "audio/wav")
+    job = create(api, bed, {"scope": {"course_id": str(bed.course_a)}})
+    done = wait_job(api, bed.tutor, str(job["id"]))
+    assert (done["status"], done["done"], done["failed"]) == ("completed", 1, 1)
+    (failure,) = done["failures"]
+    assert failure["session_id"] == str(broken)
+    assert "unreadable" in failure["reason"]
+    assert [e.version for e in all_versions(api, broken)] == [1]
+    queue = api.client.app.state.rescore_queue  # type: ignore[attr-defined]
+    assert isinstance(queue, MemoryTaskQueue)
+    (dead,) = api.run(queue.dead)
+    assert (
+        dead.task.session_id == broken and dead.attempts == api.state.settings.workers.max_attempts
+    )
