@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,11 +33,15 @@ ALL = "all:*"
 MAX_BATCH = 256
 
 
+def course_channel(course_id: uuid.UUID) -> str:
+    return f"course:{course_id}"
+
+
 def channels_of(meta: SessionMeta) -> list[str]:
     return [
         f"session:{meta.session_id}",
         f"learner:{meta.learner_id}",
-        f"course:{meta.course_id}",
+        course_channel(meta.course_id),
         ALL,
     ]
 
@@ -96,6 +101,15 @@ class Hub:
             log.warning(
                 "event queue full: dropped a %s event of %s", message.type, session.session_id
             )
+
+    async def announce(self, channels: Sequence[str], data: str) -> None:
+        """Publish an event that belongs to no live session (rescoring progress) on
+        `channels`; while the bus is down it reaches this node's observers, unnumbered."""
+        try:
+            await self._bus.publish(channels, data)
+        except BusUnavailable:
+            for channel in channels:
+                self._fanout.dispatch(Envelope(channel, None, None, data))
 
     def _track(self, session: SessionMeta, message: EventMessage) -> None:
         key = str(session.session_id)

@@ -78,11 +78,3 @@ class Keys:
     def rescore_dead(self) -> str:
         """Tasks that failed `workers.max_attempts` times, with their last error."""
         return self._name("rescore", "dead")
-
-    def rescore_job_channel(self, job_id: uuid.UUID) -> str:
-        """Pub/sub channel of one job's progress events (one per finished task)."""
-        return self._name("rescore", "job", job_id)
-
-    def rescore_course_channel(self, course_id: uuid.UUID) -> str:
-        """Pub/sub channel of rescoring progress of sessions in one course (tutor dashboards)."""
-        return self._name("rescore", "course", course_id)

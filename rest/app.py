@@ -48,6 +48,7 @@ from rest.state import AppState
 from storage.blob_factory import create_blob_store
 from storage.engine import create_engine, create_sessionmaker
 from storage.errors import ParleyError
+from workers.runner import HubProgress
 
 log = logging.getLogger("parley")
 
@@ -116,7 +117,11 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             stack.push_async_callback(practice.close)
             app.state.practice = practice
             app.state.rescore_queue = await stack.enter_async_context(
-                rescoring(app.state.parley, busy=lambda: len(practice.registry) > 0)
+                rescoring(
+                    app.state.parley,
+                    busy=lambda: len(practice.registry) > 0,
+                    publish=HubProgress(hub.announce, app.state.parley.node_id),
+                )
             )
             log.info("parley node %s ready", app.state.parley.node_id)
             yield

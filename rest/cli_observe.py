@@ -114,6 +114,12 @@ def describe(event: dict[str, Any]) -> str:
     """One line per event: time, node, session, learner, then what happened."""
     message = event["message"]
     kind = message["type"]
+    if kind == "rescore_progress":
+        return (
+            f"{datetime.now().strftime('%H:%M:%S')} {event['node']:<10} "
+            f"rescore job {message['job_id'][:8]}  {message['done']}/{message['total']} done, "
+            f"{message['failed']} failed ({message['status']})"
+        )
     head = (
         f"{datetime.now().strftime('%H:%M:%S')} {event['node']:<10} "
         f"session {event['session_id'][:8]} learner {event['learner_id'][:8]}  "

@@ -48,12 +48,13 @@ async def serve(settings: Settings, *, concurrency: int, name: str) -> None:
     # Imported here: the model stack takes most of a second to import.
     from redis.asyncio import Redis
 
+    from realtime.bus_redis import RedisBus
     from realtime.keys import Keys
     from storage.blob_factory import create_blob_store
     from storage.engine import create_engine, create_sessionmaker
     from workers.engines import Engines
     from workers.queue_redis import RedisTaskQueue
-    from workers.runner import RedisProgress, Worker
+    from workers.runner import HubProgress, Worker
     from workers.task import LazyFeedback, Rescorer
 
     stop = asyncio.Event()
@@ -65,9 +66,12 @@ async def serve(settings: Settings, *, concurrency: int, name: str) -> None:
     redis = Redis.from_url(settings.redis.url or "")
     engines = Engines(settings.speech, default_model=settings.workers.model, threads=concurrency)
     feedback = LazyFeedback(settings.llm)
+    keys = Keys(settings.redis.key_prefix)
+    # Progress goes out on the hub's channels, as the nodes' own events do.
+    bus = RedisBus(url=settings.redis.url or "", keys=keys, node_id=name, settings=settings.hub)
     try:
+        await bus.start()
         await engines.get(None)
-        keys = Keys(settings.redis.key_prefix)
         queue = RedisTaskQueue(redis, keys, settings.workers)
         await queue.ensure_group()
         worker = Worker(
@@ -82,7 +86,7 @@ async def serve(settings: Settings, *, concurrency: int, name: str) -> None:
             concurrency=concurrency,
             max_attempts=settings.workers.max_attempts,
             keepalive_s=settings.workers.reclaim_idle_s / 3,
-            publish=RedisProgress(redis, keys),
+            publish=HubProgress(bus.publish, name),
         )
         log.info("worker %s ready: %d at once, model %s", name, concurrency, engines.default_model)
         await worker.run(stop, grace_s=settings.workers.shutdown_grace_s)
@@ -91,6 +95,7 @@ async def serve(settings: Settings, *, concurrency: int, name: str) -> None:
     finally:
         await feedback.aclose()
         await asyncio.to_thread(engines.close)
+        await bus.aclose()
         await redis.aclose()
         await blobs.close()
         await engine.dispose()

@@ -52,6 +52,7 @@ class PassScheduler:
         self._order = itertools.count()
         self.calls = 0  # batched model calls made
         self.windows = 0  # windows decoded by them
+        model.on_calm(self._dispatch)
 
     @property
     def waiting(self) -> int:
@@ -66,7 +67,9 @@ class PassScheduler:
         return await future
 
     def _dispatch(self) -> None:
-        while len(self._running) < self._workers:
+        # Each urgent call (a final, an evaluation) in flight keeps one worker for itself;
+        # interim passes wait, and resume when the model is calm again.
+        while len(self._running) < self._workers - self._model.urgent:
             # A caller that gave up (its session ended) needs no pass.
             self._waiting = [r for r in self._waiting if not r.future.done()]
             if not self._waiting:
@@ -83,7 +86,7 @@ class PassScheduler:
             self.calls += 1
             self.windows += len(batch)
             windows = [r.window for r in batch]
-            passes = await self._model.run(
+            passes = await self._model.run_interim(
                 decode_windows, self._model, windows, bucket_frames=self.bucket_frames
             )
             for request, result in zip(batch, passes, strict=True):

@@ -84,6 +84,10 @@ class SpeechModel:
         self._pool = ThreadPoolExecutor(
             max_workers=settings.max_concurrent_inference, thread_name_prefix="parley-speech"
         )
+        # Calls a learner is waiting on (finals, evaluations) in flight; interim passes
+        # hold back while there are any (see `run_interim`).
+        self.urgent = 0
+        self._on_calm: list[Callable[[], None]] = []
 
     @classmethod
     def load(cls, settings: SpeechSettings) -> SpeechModel:
@@ -113,9 +117,29 @@ class SpeechModel:
         return self.whisper.model
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        """Run blocking inference `fn(*args, **kwargs)` in the model's pool."""
+        """Run blocking inference `fn(*args, **kwargs)` in the model's pool, ahead of
+        interim passes: while it runs, the interim scheduler leaves a worker free, so a
+        learner's final never queues behind other sessions' passes."""
+        self.urgent += 1
+        try:
+            return await self.run_interim(fn, *args, **kwargs)
+        finally:
+            self.urgent -= 1
+            if self.urgent == 0:
+                # Later, not now: a final's next call (same task, same loop step) comes
+                # first, so interim work does not slip in between a final's two calls.
+                loop = asyncio.get_running_loop()
+                for callback in self._on_calm:
+                    loop.call_soon(callback)
+
+    async def run_interim(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run `fn` in the pool as background work (interim passes): not counted urgent."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    def on_calm(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (on the loop) whenever the last urgent call has finished."""
+        self._on_calm.append(callback)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -208,7 +208,7 @@ class StreamingTranscriber:
         self.passes += 1
         if self._scheduler is not None:
             return await self._scheduler.decode(window)
-        (result,) = await self._model.run(
+        (result,) = await self._model.run_interim(
             decode_windows, self._model, [window], bucket_frames=settings.interim_bucket_ms // 10
         )
         return result

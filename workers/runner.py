@@ -16,18 +16,19 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from realtime.keys import Keys
+from realtime.bus import BusUnavailable
+from realtime.hub import ALL, course_channel
 from workers.queue import Delivery, Task, TaskQueue
 from workers.task import Rescorer, TaskFailed, TaskOutcome
 
 log = logging.getLogger("parley.workers")
 
 Publish = Callable[[Task, TaskOutcome], Awaitable[None]]
+Announce = Callable[[Sequence[str], str], Awaitable[None]]
 # How long a worker backs off after the queue itself failed (Redis unreachable).
 _BACKOFF_S = 1.0
 # How often the embedded worker looks again whether live sessions still run.
@@ -173,7 +174,7 @@ class Worker:
             return
         try:
             await self._publish(task, outcome)
-        except (RedisError, OSError) as exc:
+        except (BusUnavailable, RedisError, OSError) as exc:
             log.warning("cannot publish rescoring progress: %s", exc)
 
 
@@ -193,19 +194,23 @@ def progress_event(task: Task, outcome: TaskOutcome) -> dict[str, object]:
     }
 
 
-class RedisProgress:
-    """Publishes one JSON event per finished task on the job's and the course's channels."""
+class HubProgress:
+    """Publishes one event per finished task on the hub: on the course's channel (so a
+    tutor observing the course sees the job advance) and on `all:*`, numbered and
+    recoverable like the live sessions' events."""
 
-    def __init__(self, redis: Redis, keys: Keys) -> None:
-        self._redis = redis
-        self._keys = keys
+    def __init__(self, announce: Announce, node: str) -> None:
+        self._announce = announce
+        self._node = node
 
     async def __call__(self, task: Task, outcome: TaskOutcome) -> None:
-        payload = json.dumps(progress_event(task, outcome))
-        channels = [self._keys.rescore_job_channel(task.job_id)]
-        if outcome.course_id is not None:
-            channels.append(self._keys.rescore_course_channel(outcome.course_id))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for channel in channels:
-                pipe.publish(channel, payload)
-            await pipe.execute()
+        if outcome.course_id is None:
+            return
+        body = {
+            "session_id": str(task.session_id),
+            "course_id": str(outcome.course_id),
+            "node": self._node,
+            "message": progress_event(task, outcome),
+        }
+        data = json.dumps(body, separators=(",", ":"))
+        await self._announce([course_channel(outcome.course_id), ALL], data)

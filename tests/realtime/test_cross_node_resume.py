@@ -15,14 +15,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import select
+import redis.asyncio
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from realtime.keys import Keys
 from storage.models import PracticeSession
 from tests.realtime.client import JFK, World, build_world, learner, pcm
+from tests.realtime.cluster import eventually
 from tests.realtime.server import Server, free_port, running_server
 from tests.services import REDIS_URL, require
 
@@ -34,6 +38,7 @@ class Cluster:
     a: Server
     b: Server
     world: World
+    prefix: str = "parley"
 
 
 @pytest.fixture
@@ -58,7 +63,7 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
             yield server
 
     with node("a", first=True) as a, node("b", first=False) as b:
-        yield Cluster(a, b, build_world(a))
+        yield Cluster(a, b, build_world(a), prefix)
 
 
 async def test_a_killed_nodes_session_finishes_on_another_node(
@@ -128,20 +133,29 @@ async def test_a_killed_nodes_session_finishes_on_another_node(
     assert row.audio_duration_ms == uninterrupted["audio_ms"]
 
 
-async def completed_row(postgres_url: str, session_id: str) -> PracticeSession:
+async def completed_row(postgres_url: str, session_id: str) -> Row[Any]:
+    """The session's history row (read as columns: no ORM session)."""
     engine = create_async_engine(postgres_url)
     try:
         async with engine.connect() as db:
-            rows = (
-                await db.execute(
-                    select(PracticeSession).where(PracticeSession.id == uuid.UUID(session_id))
-                )
-            ).all()
+            query = select(PracticeSession).where(PracticeSession.id == uuid.UUID(session_id))
+            return (await db.execute(query)).one()
     finally:
         await engine.dispose()
-    assert len(rows) == 1
-    row: PracticeSession = rows[0][0] if isinstance(rows[0][0], PracticeSession) else rows[0]
-    return row
+
+
+async def until_listed(cluster: Cluster, node: str, session_id: str, *, live: bool) -> None:
+    """Wait until `node`'s presence (the tutors' live view) lists the session, or not."""
+    client = redis.asyncio.Redis.from_url(REDIS_URL)
+    key = Keys(cluster.prefix).hub_presence(node)
+
+    async def shown() -> bool:
+        return bool(await client.hexists(key, session_id)) is live
+
+    try:
+        await eventually(shown)
+    finally:
+        await client.aclose()
 
 
 async def test_a_dropped_connection_resumes_at_once_on_another_live_node(
@@ -162,6 +176,7 @@ async def test_a_dropped_connection_resumes_at_once_on_another_live_node(
         await client.stream(audio[:cut])
         while (await client.until("audio_received"))["bytes"] < cut // 2:
             pass
+        await until_listed(cluster, "node-a", ack["session_id"], live=True)
     # The connection dropped; node A lives on. The load balancer sends the learner to B.
     acknowledged = client.of_type("audio_received")[-1]["bytes"]
     assert cluster.a.process.poll() is None
@@ -186,6 +201,8 @@ async def test_a_dropped_connection_resumes_at_once_on_another_live_node(
     assert row.failure_reason is None
     assert row.audio_duration_ms == uninterrupted["audio_ms"]
     assert cluster.a.process.poll() is None
+    # Node A no longer lists the session as live there (tutors' live view).
+    await until_listed(cluster, "node-a", ack["session_id"], live=False)
 
 
 async def test_a_resume_elsewhere_moves_the_session_from_a_live_connection(

@@ -15,8 +15,10 @@ from redis.asyncio import Redis
 
 from realtime.handoff import HandoffChannel
 from realtime.keys import Keys
+from realtime.observe_protocol import EventMessage
+from realtime.ports import SessionMeta
 from realtime.protocol import Ack, AudioReceived, CloseCode, Final, Resume, Start
-from realtime.service import PracticeService
+from realtime.service import HANDOFF_WAIT_S, PracticeService
 from realtime.session import PracticeSession, State
 from realtime.session_store import MemorySessionStore, SessionState, SessionStore, StoredSession
 from realtime.session_store_redis import RedisSessionStore
@@ -86,11 +88,29 @@ class CutStore(MemorySessionStore):
         return await self._shared.release(session_id, owner)
 
 
+class Events:
+    """What a node tells its observers (as `realtime.hub.Hub` gets it)."""
+
+    def __init__(self) -> None:
+        self.seen: list[EventMessage] = []
+        self.forgotten: list[uuid.UUID] = []
+
+    def publish(self, session: SessionMeta, message: EventMessage) -> None:
+        self.seen.append(message)
+
+    def forget(self, session_id: uuid.UUID) -> None:
+        self.forgotten.append(session_id)
+
+    def types(self) -> list[str]:
+        return [m.type for m in self.seen]
+
+
 @dataclass
 class Node:
     service: PracticeService
     recorder: FakeRecorder
     store: CutStore
+    events: Events
 
     async def start(
         self, who: Principal, client: FakeClient, exercise_id: uuid.UUID
@@ -142,7 +162,7 @@ async def _cluster(
     nodes: list[Node] = []
 
     async def node(name: str) -> Node:
-        recorder, store = FakeRecorder(), CutStore(shared)
+        recorder, store, events = FakeRecorder(), CutStore(shared), Events()
         handoff = None
         if redis is not None and keys is not None:
             handoff = HandoffChannel(redis=redis, keys=keys, node_id=name)
@@ -156,9 +176,10 @@ async def _cluster(
             store=store,
             node_id=name,
             handoff=handoff,
+            events=events,
         )
         await service.open()
-        nodes.append(Node(service, recorder, store))
+        nodes.append(Node(service, recorder, store, events))
         return nodes[-1]
 
     yield Cluster(await node("a"), await node("b"), shared, known.id)
@@ -363,6 +384,11 @@ async def test_a_resume_elsewhere_takes_the_session_from_its_live_owner(
     assert not cluster.a.recorder.endings and not cluster.a.recorder.completions
     assert cluster.b.recorder.moves == [session.id]
     assert [c[0] for c in cluster.b.recorder.completions] == [expected.session_id, session.id]
+    # Observers: A never says the session ended (it goes on); B announces it and ends it.
+    assert "session_ended" not in cluster.a.events.types()
+    assert cluster.a.events.forgotten == [session.id]
+    told = [t for t in cluster.b.events.types() if t != "interim_transcript"]
+    assert told[-3:] == ["session_started", "final", "session_ended"]
 
 
 async def test_a_session_moves_back_and_forth_between_live_nodes(redis_cluster: Cluster) -> None:
@@ -430,7 +456,7 @@ async def test_a_dead_holder_is_not_waited_for(redis_cluster: Cluster) -> None:
     with pytest.raises(Conflict):
         await cluster.b.resume(who, FakeClient(), session.id, ack_of(first).resume_token)
     # Nobody listens on A's channel: B answers at once, not after the hand-off wait.
-    assert asyncio.get_running_loop().time() - started < 1.0
+    assert asyncio.get_running_loop().time() - started < HANDOFF_WAIT_S
     await lease_lapses()
     second = FakeClient()
     await cluster.b.resume(who, second, session.id, ack_of(first).resume_token)

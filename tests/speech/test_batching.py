@@ -6,15 +6,17 @@ Real model, real recordings; no timing assertions (speed is measured in bench/ws
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pytest
 
 from speech.audio import SAMPLE_RATE, Samples, load_wav_16k
 from speech.batching import PassScheduler
-from speech.decoding import PAD_FRAMES, Window, decode_windows, padded_length, prompt_tokens
+from speech.decoding import PAD_FRAMES, Pass, Window, decode_windows, padded_length, prompt_tokens
 from speech.model import SpeechModel
 from speech.streaming import StreamingTranscriber
 from speech.text import normalize_text
@@ -165,3 +167,48 @@ async def test_a_failed_batch_reaches_every_waiting_session(model: SpeechModel) 
     )
     assert all(isinstance(r, Exception) for r in results)
     assert scheduler.waiting == 0
+
+
+async def test_a_final_never_queues_behind_interim_passes(
+    model: SpeechModel, jfk: Samples, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A final makes several model calls in a row; while it runs, one worker stays its
+    own, so no interim pass slips in between two of its calls (they would queue in the
+    pool ahead of its next call)."""
+    log: list[str] = []
+    lock = threading.Lock()
+    interim_started = threading.Event()
+
+    def note(event: str) -> None:
+        with lock:
+            log.append(event)
+
+    def interim(*args: Any, **kwargs: Any) -> list[Pass]:
+        note("interim")
+        interim_started.set()
+        return decode_windows(*args, **kwargs)
+
+    monkeypatch.setattr("speech.batching.decode_windows", interim)
+    scheduler = PassScheduler(model, workers=2, max_batch=1, bucket_frames=BUCKET)
+    release = threading.Event()
+
+    def first_call() -> None:
+        release.wait(30)
+        note("final call 1 done")
+
+    async def final() -> None:
+        await model.run(first_call)
+        await model.run(note, "final call 2")
+
+    finishing = asyncio.create_task(final())
+    await asyncio.sleep(0)  # its first call holds a worker
+    windows = [Window(jfk[: int(s * SAMPLE_RATE)]) for s in (1.5, 2.5, 3.5, 4.5)]
+    passes = asyncio.gather(*(scheduler.decode(w) for w in windows))
+    # Interim passes still run meanwhile, on the other worker.
+    assert await asyncio.to_thread(interim_started.wait, 30)
+    release.set()
+    await finishing
+    assert len(await passes) == len(windows)
+    between = log[log.index("final call 1 done") + 1 : log.index("final call 2")]
+    assert between == [], log
+    assert log.count("interim") == len(windows)

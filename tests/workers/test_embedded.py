@@ -90,3 +90,22 @@ def test_a_task_that_always_fails_is_dead_lettered_and_reported(
     assert (
         dead.task.session_id == broken and dead.attempts == api.state.settings.workers.max_attempts
     )
+
+
+def test_a_tutor_observing_the_course_sees_the_job_progress_live(
+    api: Api, clips: list[Recording]
+) -> None:
+    bed = build_bed(api, clips, in_a=2)
+    with api.client.websocket_connect(f"/v1/ws/observe?access_token={bed.tutor.token}") as ws:
+        channel = {"kind": "course", "id": str(bed.course_a)}
+        ws.send_json({"type": "subscribe", "channel": channel})
+        subscribed = ws.receive_json()
+        assert subscribed["type"] == "subscribed"
+        job = create(api, bed, {"scope": {"course_id": str(bed.course_a)}})
+        events = [ws.receive_json(), ws.receive_json()]
+    assert [e["offset"] for e in events] == [subscribed["offset"] + 1, subscribed["offset"] + 2]
+    progress = [e["event"]["message"] for e in events]
+    assert {p["type"] for p in progress} == {"rescore_progress"}
+    assert {p["job_id"] for p in progress} == {job["id"]}
+    assert [p["done"] for p in progress] == [1, 2] and progress[-1]["status"] == "completed"
+    assert {e["event"]["session_id"] for e in events} == {str(s) for s in bed.a_sessions}
