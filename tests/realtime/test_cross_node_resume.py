@@ -7,9 +7,6 @@ uninterrupted run gives.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +24,8 @@ from realtime.keys import Keys
 from storage.models import PracticeSession
 from tests.realtime.client import JFK, World, build_world, learner, pcm
 from tests.realtime.cluster import eventually
-from tests.realtime.server import Server, free_port, running_server
+from tests.realtime.redis_server import PrivateRedis
+from tests.realtime.server import Server, running_server
 from tests.services import REDIS_URL, require
 
 LEASE_TTL_S = 2.0
@@ -245,50 +243,9 @@ async def test_a_resume_elsewhere_moves_the_session_from_a_live_connection(
     assert row.status == "completed" and row.node_id == "node-a"
 
 
-class PersistentRedis:
-    """A private redis-server that keeps its data (append-only file, fsync per write) across
-    a kill and restart: an outage, not a loss of data."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._dir = data_dir
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        self._process = subprocess.Popen(
-            [
-                *(binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
-                *("--appendonly", "yes", "--appendfsync", "always", "--dir", str(self._dir)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with redis.Redis(port=self.port, socket_timeout=0.5) as client:
-                    if client.ping():
-                        return
-            except redis.RedisError:
-                time.sleep(0.05)  # polling a child process that has no readiness signal
-        raise TimeoutError("redis-server did not start")
-
-    def kill(self, *, lose_data: bool = False) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait()
-            self._process = None
-        if lose_data:
-            shutil.rmtree(self._dir / "appendonlydir", ignore_errors=True)
-
-
 @pytest.fixture
-def outage_cluster(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, PersistentRedis]]:
-    store = PersistentRedis(tmp_path)
+def outage_cluster(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, PrivateRedis]]:
+    store = PrivateRedis(tmp_path)
     store.start()
     try:
 
@@ -310,11 +267,11 @@ def outage_cluster(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Cluster,
         with node("a", first=True) as a, node("b", first=False) as b:
             yield Cluster(a, b, build_world(a)), store
     finally:
-        store.kill()
+        store.stop()
 
 
 async def test_audio_sent_during_a_redis_outage_becomes_durable_when_it_returns(
-    outage_cluster: tuple[Cluster, PersistentRedis],
+    outage_cluster: tuple[Cluster, PrivateRedis],
 ) -> None:
     cluster, store = outage_cluster
     world, token, audio = cluster.world, cluster.world.learner(), pcm(JFK)
@@ -332,7 +289,7 @@ async def test_audio_sent_during_a_redis_outage_becomes_durable_when_it_returns(
         await client.stream(audio[:first])
         while (await client.until("audio_received"))["bytes"] < first:
             pass
-        store.kill()
+        store.stop()
         await client.stream(audio[first:second])  # the session goes on without Redis
         await client.send(type="ping")
         await client.until("pong")
@@ -366,7 +323,7 @@ async def test_audio_sent_during_a_redis_outage_becomes_durable_when_it_returns(
 
 
 async def test_a_session_whose_redis_state_is_lost_finishes_on_its_node(
-    outage_cluster: tuple[Cluster, PersistentRedis],
+    outage_cluster: tuple[Cluster, PrivateRedis],
 ) -> None:
     cluster, store = outage_cluster
     world, token, audio = cluster.world, cluster.world.learner(), pcm(JFK)
@@ -384,7 +341,7 @@ async def test_a_session_whose_redis_state_is_lost_finishes_on_its_node(
         await client.stream(audio[:half])
         while (await client.until("audio_received"))["bytes"] < half:
             pass
-        store.kill(lose_data=True)  # Redis comes back empty: the session's state is gone
+        store.stop(lose_data=True)  # Redis comes back empty: the session's state is gone
         store.start()
         await client.stream(audio[half:])
         await client.send(type="stop")
