@@ -8,10 +8,8 @@ behind is closed with `SLOW_CLIENT` (4430); it reconnects and resumes from its o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import assert_never
@@ -24,7 +22,7 @@ from realtime.endpoint import credentials
 from realtime.fanout import CannotRecover
 from realtime.hub import Hub
 from realtime.hub_settings import HubSettings
-from realtime.observe_access import Grant, ObserveAccess
+from realtime.observe_access import Grant, ObserveAccess, channel_of
 from realtime.observe_protocol import (
     ObserveError,
     ObservePing,
@@ -38,7 +36,7 @@ from realtime.observe_protocol import (
 )
 from realtime.protocol import CloseCode
 from storage.access import Principal
-from storage.errors import ParleyError
+from storage.errors import InvalidInput, ParleyError
 
 log = logging.getLogger("parley.observe")
 
@@ -249,9 +247,10 @@ async def _subscribe(
 
 async def _unsubscribe(observer: Observer, service: ObserveService, message: Unsubscribe) -> None:
     ref = message.channel
-    channel = "all:*" if ref.kind == "all" else f"{ref.kind}:{ref.id}"
-    with contextlib.suppress(ValueError):
-        channel = f"{ref.kind}:{uuid.UUID(ref.id)}"
+    try:
+        channel = channel_of(ref)
+    except InvalidInput:
+        channel = f"{ref.kind}:{ref.id}"  # never subscribed: said so below
     if observer.grants.pop(channel, None) is None:
         observer.send(ObserveError(code="not_subscribed", message=f"not subscribed to {channel}"))
         return

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from realtime.hub import ALL
 from realtime.observe_protocol import ChannelRef
 from storage.access import Principal, taught_course_ids, teaches_learner
 from storage.errors import InvalidInput, NotFound, PermissionDenied
@@ -27,21 +28,28 @@ class Grant:
     courses: frozenset[uuid.UUID] | None  # only events of these courses; None: every event
 
 
+def channel_of(ref: ChannelRef) -> str:
+    """The bus channel `ref` names (ids in canonical form), or `InvalidInput`."""
+    if ref.kind == "all":
+        return ALL
+    try:
+        return f"{ref.kind}:{uuid.UUID(ref.id)}"
+    except ValueError as exc:
+        raise InvalidInput(f"{ref.kind} id is not a valid id", code="bad_message") from exc
+
+
 class ObserveAccess:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
     async def grant(self, who: Principal, ref: ChannelRef) -> Grant:
         """The channel `who` may subscribe to, or a `ParleyError` saying why not."""
+        channel = channel_of(ref)
         if ref.kind == "all":
             if not who.is_admin:
                 raise PermissionDenied("only admins may observe every session")
-            return Grant("all:*", None)
-        try:
-            target = uuid.UUID(ref.id)
-        except ValueError as exc:
-            raise InvalidInput(f"{ref.kind} id is not a valid id", code="bad_message") from exc
-        channel = f"{ref.kind}:{target}"
+            return Grant(channel, None)
+        target = uuid.UUID(ref.id)
         async with self._sessions() as db:
             if ref.kind == "session":
                 await self._session(db, who, target)

@@ -135,6 +135,20 @@ async def complete(
     )
     if not getattr(result, "rowcount", 1):
         raise Conflict("the session has already ended", code="already_ended")
+    evaluation = await add_result(db, session_id, outcome, version=1, is_current=True)
+    return evaluation.id
+
+
+async def add_result(
+    db: AsyncSession,
+    session_id: uuid.UUID,
+    outcome: Outcome,
+    *,
+    version: int,
+    is_current: bool,
+    rescore_job_id: uuid.UUID | None = None,
+) -> Evaluation:
+    """Add `outcome` as a transcript and evaluation `version` of the session (flushed)."""
     transcript = Transcript(
         session_id=session_id, text=outcome.text, words=outcome.words, model=outcome.model
     )
@@ -143,8 +157,8 @@ async def complete(
     evaluation = Evaluation(
         session_id=session_id,
         transcript_id=transcript.id,
-        version=1,
-        is_current=True,
+        version=version,
+        is_current=is_current,
         evaluator_name=outcome.evaluator_name,
         evaluator_version=outcome.evaluator_version,
         model=outcome.model,
@@ -153,10 +167,11 @@ async def complete(
         completeness=outcome.scores.get("completeness"),
         overall=outcome.scores.get("overall"),
         details=outcome.details,
+        rescore_job_id=rescore_job_id,
     )
     db.add(evaluation)
     await db.flush()
-    return evaluation.id
+    return evaluation
 
 
 def merge_feedback(details: dict[str, Any], feedback: dict[str, Any]) -> dict[str, Any]:

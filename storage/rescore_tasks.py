@@ -21,10 +21,9 @@ from storage.models import (
     JobStatus,
     PracticeSession,
     RescoreJob,
-    Transcript,
     utcnow,
 )
-from storage.practice import ExerciseInfo, Outcome
+from storage.practice import ExerciseInfo, Outcome, add_result
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,33 +166,18 @@ async def add_version(
     latest = await db.scalar(
         select(func.max(Evaluation.version)).where(Evaluation.session_id == session_id)
     )
-    transcript = Transcript(
-        session_id=session_id, text=outcome.text, words=outcome.words, model=outcome.model
-    )
-    db.add(transcript)
-    await db.flush()
     if make_current:
         await db.execute(
             update(Evaluation)
             .where(Evaluation.session_id == session_id, Evaluation.is_current.is_(True))
             .values(is_current=False)
         )
-    db.add(
-        Evaluation(
-            session_id=session_id,
-            transcript_id=transcript.id,
-            version=(latest or 0) + 1,
-            is_current=make_current,
-            evaluator_name=outcome.evaluator_name,
-            evaluator_version=outcome.evaluator_version,
-            model=outcome.model,
-            accuracy=outcome.scores.get("accuracy"),
-            fluency=outcome.scores.get("fluency"),
-            completeness=outcome.scores.get("completeness"),
-            overall=outcome.scores.get("overall"),
-            details=outcome.details,
-            rescore_job_id=job_id,
-        )
+    await add_result(
+        db,
+        session_id,
+        outcome,
+        version=(latest or 0) + 1,
+        is_current=make_current,
+        rescore_job_id=job_id,
     )
-    await db.flush()
     return True

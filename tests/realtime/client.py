@@ -143,3 +143,16 @@ async def learner(server: Server, token: str | None, **kwargs: Any) -> AsyncIter
             yield client
         finally:
             await client.aclose()
+
+
+async def uninterrupted_final(
+    server: Server, token: str, exercise_id: str, audio: bytes
+) -> dict[str, Any]:
+    """The `final` of one session that streams `audio` with no drop: what a resumed
+    session must equal."""
+    async with learner(server, token) as client:
+        await client.send(type="start", exercise_id=exercise_id)
+        await client.until("ack")
+        await client.stream(audio)
+        await client.send(type="stop")
+        return await client.until("final")

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from realtime.keys import Keys
 from storage.models import PracticeSession
-from tests.realtime.client import JFK, World, build_world, learner, pcm
+from tests.realtime.client import JFK, World, build_world, learner, pcm, uninterrupted_final
 from tests.realtime.cluster import eventually
 from tests.realtime.redis_server import PrivateRedis
 from tests.realtime.server import Server, running_server
@@ -69,12 +69,7 @@ async def test_a_killed_nodes_session_finishes_on_another_node(
 ) -> None:
     world, token, audio = cluster.world, cluster.world.learner(), pcm(JFK)
 
-    async with learner(cluster.b, token) as client:
-        await client.send(type="start", exercise_id=world.read_aloud)
-        await client.until("ack")
-        await client.stream(audio)
-        await client.send(type="stop")
-        uninterrupted = await client.until("final")
+    uninterrupted = await uninterrupted_final(cluster.b, token, world.read_aloud, audio)
 
     cut = len(audio) * 3 // 5 // 3200 * 3200  # mid-utterance: "... ask not what your cou|"
     async with learner(cluster.a, token) as client:
@@ -160,12 +155,7 @@ async def test_a_dropped_connection_resumes_at_once_on_another_live_node(
     cluster: Cluster, postgres_url: str
 ) -> None:
     world, token, audio = cluster.world, cluster.world.learner(), pcm(JFK)
-    async with learner(cluster.b, token) as client:
-        await client.send(type="start", exercise_id=world.read_aloud)
-        await client.until("ack")
-        await client.stream(audio)
-        await client.send(type="stop")
-        uninterrupted = await client.until("final")
+    uninterrupted = await uninterrupted_final(cluster.b, token, world.read_aloud, audio)
 
     cut = len(audio) * 3 // 5 // 3200 * 3200
     async with learner(cluster.a, token) as client:
@@ -275,12 +265,7 @@ async def test_audio_sent_during_a_redis_outage_becomes_durable_when_it_returns(
 ) -> None:
     cluster, store = outage_cluster
     world, token, audio = cluster.world, cluster.world.learner(), pcm(JFK)
-    async with learner(cluster.b, token) as client:
-        await client.send(type="start", exercise_id=world.read_aloud)
-        await client.until("ack")
-        await client.stream(audio)
-        await client.send(type="stop")
-        uninterrupted = await client.until("final")
+    uninterrupted = await uninterrupted_final(cluster.b, token, world.read_aloud, audio)
 
     first, second = len(audio) * 2 // 5 // 3200 * 3200, len(audio) * 7 // 10 // 3200 * 3200
     async with learner(cluster.a, token) as client:
@@ -327,12 +312,7 @@ async def test_a_session_whose_redis_state_is_lost_finishes_on_its_node(
 ) -> None:
     cluster, store = outage_cluster
     world, token, audio = cluster.world, cluster.world.learner(), pcm(JFK)
-    async with learner(cluster.a, token) as client:
-        await client.send(type="start", exercise_id=world.read_aloud)
-        await client.until("ack")
-        await client.stream(audio)
-        await client.send(type="stop")
-        uninterrupted = await client.until("final")
+    uninterrupted = await uninterrupted_final(cluster.a, token, world.read_aloud, audio)
 
     half = len(audio) // 2 // 3200 * 3200
     async with learner(cluster.a, token) as client:

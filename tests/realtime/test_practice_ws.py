@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from realtime.protocol import CloseCode
-from tests.realtime.client import JFK, World, learner, pcm
+from tests.realtime.client import JFK, World, learner, pcm, uninterrupted_final
 
 pytestmark = pytest.mark.slow
 
@@ -192,12 +192,7 @@ async def test_resume_after_a_dropped_connection_loses_nothing(world: World) -> 
     audio = pcm(JFK)
     half = len(audio) // 2 // 3200 * 3200
 
-    async with learner(world.server, token) as client:
-        await client.send(type="start", exercise_id=world.read_aloud)
-        await client.until("ack")
-        await client.stream(audio)
-        await client.send(type="stop")
-        uninterrupted = await client.until("final")
+    uninterrupted = await uninterrupted_final(world.server, token, world.read_aloud, audio)
 
     async with learner(world.server, token) as client:
         await client.send(type="start", exercise_id=world.read_aloud)
