@@ -40,7 +40,6 @@ class WhisperEngine:
                     model,
                     workers=self.settings.max_concurrent_inference,
                     max_batch=self.settings.interim_max_batch,
-                    bucket_frames=self.settings.interim_bucket_ms // 10,
                 )
 
     def _parts(self) -> tuple[SpeechModel, LocalEvaluator]:

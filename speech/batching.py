@@ -3,8 +3,8 @@
 A session asks for one pass at a time (`StreamingTranscriber.update()` serialises), so at
 most one window per session waits here. While the inference workers are busy, windows
 pile up; when a worker frees, it takes the oldest waiting window together with the other
-waiting windows of its bucket (same padded length and prompt length, up to `max_batch`)
-and runs them as one batched call (`speech.decoding.decode_windows`). Under light load a
+waiting windows (any lengths, up to `max_batch`) and runs them as one batched call
+(`speech.window_batch.decode_windows`). Under light load a
 window runs at once and alone; under heavy load batches grow and every session's pass
 interval stretches by the same amount instead of queues growing: pacing adapts to load
 without a clock. Oldest first means no session is starved, whatever its window.
@@ -19,14 +19,14 @@ import asyncio
 import itertools
 from dataclasses import dataclass, field
 
-from speech.decoding import Pass, Window, decode_windows, padded_length
+from speech.decoding import Pass
 from speech.model import SpeechModel
+from speech.window_batch import Window, decode_windows
 
 
 @dataclass(slots=True)
 class _Request:
     window: Window
-    bucket: tuple[int, int]  # encoder length, prompt length: what a batch must share
     order: int
     future: asyncio.Future[Pass] = field(repr=False)
 
@@ -35,18 +35,15 @@ class PassScheduler:
     """Batches interim passes across sessions. Use from one event loop.
 
     `workers` batched calls run at once (at most the model's pool size); `max_batch`
-    windows go into one call; `bucket_frames` as for `speech.decoding.padded_length`.
+    windows go into one call.
     """
 
-    def __init__(
-        self, model: SpeechModel, *, workers: int, max_batch: int, bucket_frames: int
-    ) -> None:
+    def __init__(self, model: SpeechModel, *, workers: int, max_batch: int) -> None:
         if workers < 1 or max_batch < 1:
             raise ValueError("workers and max_batch must be at least 1")
         self._model = model
         self._workers = workers
         self._max_batch = max_batch
-        self.bucket_frames = bucket_frames
         self._waiting: list[_Request] = []
         self._running: set[asyncio.Task[None]] = set()
         self._order = itertools.count()
@@ -59,10 +56,9 @@ class PassScheduler:
         return len(self._waiting)
 
     async def decode(self, window: Window) -> Pass:
-        """The pass over `window`, run in some batch of its bucket."""
+        """The pass over `window`, run in some batch."""
         future: asyncio.Future[Pass] = asyncio.get_running_loop().create_future()
-        bucket = (padded_length(window.frames, self.bucket_frames), len(window.prompt))
-        self._waiting.append(_Request(window, bucket, next(self._order), future))
+        self._waiting.append(_Request(window, next(self._order), future))
         self._dispatch()
         return await future
 
@@ -74,10 +70,11 @@ class PassScheduler:
             self._waiting = [r for r in self._waiting if not r.future.done()]
             if not self._waiting:
                 return
-            oldest = self._waiting[0]  # arrival order: appended in order, removed in place
-            batch = [r for r in self._waiting if r.bucket == oldest.bucket][: self._max_batch]
-            chosen = {r.order for r in batch}
-            self._waiting = [r for r in self._waiting if r.order not in chosen]
+            # Arrival order: appended in order, so the oldest go first.
+            batch, self._waiting = (
+                self._waiting[: self._max_batch],
+                self._waiting[self._max_batch :],
+            )
             task = asyncio.get_running_loop().create_task(self._run(batch))
             self._running.add(task)
 
@@ -86,9 +83,7 @@ class PassScheduler:
             self.calls += 1
             self.windows += len(batch)
             windows = [r.window for r in batch]
-            passes = await self._model.run_interim(
-                decode_windows, self._model, windows, bucket_frames=self.bucket_frames
-            )
+            passes = await self._model.run_interim(decode_windows, self._model, windows)
             for request, result in zip(batch, passes, strict=True):
                 if not request.future.done():
                     request.future.set_result(result)

@@ -70,16 +70,6 @@ class SpeechSettings(BaseModel):
             "busy, so a lone session never waits for others."
         ),
     )
-    interim_bucket_ms: int = Field(
-        default=1000,
-        ge=0,
-        le=30_000,
-        description=(
-            "Interim windows are padded (past one second of padding) to a multiple of this, "
-            "and only windows of the same padded length share a batch; longer buckets batch "
-            "more windows but encode more padding. 0: no rounding."
-        ),
-    )
     interim_prompt_tokens: int = Field(
         default=208,
         ge=0,

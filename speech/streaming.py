@@ -22,20 +22,13 @@ import numpy as np
 from speech.agreement import Agreement
 from speech.audio import SAMPLE_RATE, Samples
 from speech.batching import PassScheduler
-from speech.decoding import (
-    HOP,
-    MAX_FRAMES,
-    Pass,
-    Window,
-    decode,
-    decode_windows,
-    prompt_tokens,
-)
+from speech.decoding import HOP, MAX_FRAMES, Pass, context_tokens, decode
 from speech.errors import TranscriberClosedError
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
 from speech.transcript import FinalTranscript, Interim, Word, join_words
 from speech.vad import FRAME_S, VoiceActivity
+from speech.window_batch import Window, decode_windows
 
 _MAX_SAMPLES_PER_PASS = MAX_FRAMES * HOP
 # Silence kept before new speech when the window skips a pause: room for a soft onset.
@@ -46,8 +39,8 @@ _NEW_SPEECH_GAP_S = 0.3
 _WORD_SLACK_S = 0.1
 # A quiet stretch shorter than this is a stop consonant, not a pause to cut in.
 _MIN_PAUSE_S = 0.15
-# Interim prompts hold a multiple of this many previous-text tokens (the oldest few go):
-# few distinct prompt lengths, so passes of different sessions can share a batch.
+# Interim prompts hold a multiple of this many previous-text tokens (the oldest few go): a
+# batch cuts its prompts to the shortest, so rounding costs little and keeps lengths close.
 _PROMPT_STEP = 16
 
 
@@ -193,24 +186,16 @@ class StreamingTranscriber:
         return self.audio()[start:end], context, start_s
 
     async def _decode(self, end: int) -> Pass:
-        """One interim pass over the unsettled window. Its prompt holds exactly
-        `interim_prompt_tokens` previous-text tokens or none, so that passes of different
-        sessions can share a batch (CTranslate2 needs equally long prompts)."""
+        """One interim pass over the unsettled window, with up to `interim_prompt_tokens`
+        tokens of the text before it as the prompt."""
         audio, context, start_s = self._window(end)
-        settings = self._settings
-        prompt = prompt_tokens(
-            self._model,
-            context,
-            limit=settings.interim_prompt_tokens,
-            step=_PROMPT_STEP,
-        )
-        window = Window(audio, tuple(prompt), start_s)
+        limit = self._settings.interim_prompt_tokens
+        tokens = context_tokens(self._model, context, limit=limit, step=_PROMPT_STEP)
+        window = Window(audio, tuple(tokens), start_s)
         self.passes += 1
         if self._scheduler is not None:
             return await self._scheduler.decode(window)
-        (result,) = await self._model.run_interim(
-            decode_windows, self._model, [window], bucket_frames=settings.interim_bucket_ms // 10
-        )
+        (result,) = await self._model.run_interim(decode_windows, self._model, [window])
         return result
 
     def _voiced_words(self, words: tuple[Word, ...]) -> list[Word]:
@@ -282,9 +267,14 @@ class StreamingTranscriber:
         return best
 
     def _skip_silence(self, end: int) -> None:
-        """Nothing voiced since the last committed word: the window need not hold it."""
+        """Nothing voiced since the last committed word: the window need not hold it.
+
+        It keeps at least `min_window_ms` of the silence, so that the first words after
+        the pause are decoded with the next pass rather than once the window has grown
+        to that length (which made them the slowest words to show)."""
         self._agreement.tentative = []
-        self._move_window(end / SAMPLE_RATE - _LEAD_S)
+        lead_s = max(_LEAD_S, self._settings.min_window_ms / 1000)
+        self._move_window(end / SAMPLE_RATE - lead_s)
 
     def _move_window(self, start_s: float) -> None:
         start = min(int(start_s * SAMPLE_RATE), self._samples)

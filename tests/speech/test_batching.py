@@ -1,4 +1,4 @@
-"""Interim passes batched across sessions: same words as alone, fair, silence costs nothing.
+"""Interim passes batched across sessions: the words of each window, fair, silence costs nothing.
 
 Real model, real recordings; no timing assertions (speed is measured in bench/ws_load.py).
 """
@@ -16,10 +16,11 @@ import pytest
 
 from speech.audio import SAMPLE_RATE, Samples, load_wav_16k
 from speech.batching import PassScheduler
-from speech.decoding import PAD_FRAMES, Pass, Window, decode_windows, padded_length, prompt_tokens
+from speech.decoding import PAD_FRAMES, Pass, context_tokens, padded_length
 from speech.model import SpeechModel
 from speech.streaming import StreamingTranscriber
 from speech.text import normalize_text
+from speech.window_batch import Window, decode_windows
 from tests.speech.conftest import JFK_TEXT, NATIVE
 from tests.speech.test_streaming import word_error_rate
 
@@ -30,7 +31,6 @@ CLIPS = (
     "sense_and_sensibility_01_austen_64kb-0880.wav",
     "sense_and_sensibility_01_austen_64kb-0890.wav",
 )
-BUCKET = 100  # frames: the default 1 s
 
 
 @pytest.fixture(scope="module")
@@ -38,61 +38,54 @@ def clips() -> list[Samples]:
     return [load_wav_16k(NATIVE / name) for name in CLIPS]
 
 
-def test_padded_length_rounds_up_to_the_bucket() -> None:
-    assert padded_length(250, 0) == 250 + PAD_FRAMES
-    assert padded_length(251, 0) == 352  # even
-    assert padded_length(250, 100) == 400
-    assert padded_length(200, 100) == 300
-    assert padded_length(2_990, 500) == 3_000  # never past 30 s
+def test_padded_length_adds_a_second() -> None:
+    assert padded_length(250) == 250 + PAD_FRAMES
+    assert padded_length(251) == 352  # even
+    assert padded_length(2_990) == 3_000  # never past 30 s
 
 
-def test_a_batch_gives_each_window_its_own_result(model: SpeechModel, jfk: Samples) -> None:
-    """Windows of one bucket (3.0-3.9 s) decoded together and one by one."""
+def words_of(passes: list[Pass]) -> list[str]:
+    return [" ".join(w.word for w in p.words) for p in passes]
 
-    def prompt(context: str) -> tuple[int, ...]:
-        return tuple(prompt_tokens(model, context, limit=8, step=8))
 
-    first = [
+def test_windows_of_any_length_share_a_batch(model: SpeechModel, jfk: Samples) -> None:
+    """Windows of 1.8-3.9 s, with and without previous text, decoded together and one
+    by one: each gets the words of its own audio, at its own place in the utterance."""
+
+    def context(text: str) -> tuple[int, ...]:
+        return tuple(context_tokens(model, text, limit=16, step=8))
+
+    windows = [
         Window(jfk[: int(3.2 * SAMPLE_RATE)]),
-        Window(np.zeros(int(3.5 * SAMPLE_RATE), np.float32)),
-    ]
-    later = [
+        Window(np.zeros(int(1.8 * SAMPLE_RATE), np.float32)),
         Window(
             jfk[3 * SAMPLE_RATE : int(6.9 * SAMPLE_RATE)],
-            prompt("We meet tonight in a time of trial. And so my fellow Americans,"),
+            context("We meet tonight in a time of trial. And so my fellow Americans,"),
             3.0,
         ),
         Window(
             jfk[7 * SAMPLE_RATE : int(10.5 * SAMPLE_RATE)],
-            prompt("what your country can do for you,"),
+            context("what your country can do for you,"),
             7.0,
         ),
     ]
-    assert len({padded_length(w.frames, BUCKET) for w in first + later}) == 1
-    assert len(later[0].prompt) == len(later[1].prompt) > len(first[0].prompt)
-    together = decode_windows(model, first, bucket_frames=BUCKET)
-    together += decode_windows(model, later, bucket_frames=BUCKET)
-    alone = [decode_windows(model, [w], bucket_frames=BUCKET)[0] for w in first + later]
-    assert [[w.word for w in p.words] for p in together] == [
-        [w.word for w in p.words] for p in alone
-    ]
-    for a, b in zip(together, alone, strict=True):
-        assert [w.start for w in a.words] == pytest.approx([w.start for w in b.words], abs=0.03)
-    heard = [normalize_text(" ".join(w.word for w in p.words)) for p in together]
+    together = decode_windows(model, windows)
+    alone = [decode_windows(model, [w])[0] for w in windows]
+    heard = [normalize_text(text) for text in words_of(together)]
     assert heard[0][:4] == ["and", "so", "my", "fellow"]
-    assert heard[1] == []
-    assert "country" in heard[2]
+    assert heard[1] == []  # silence, however long the batch's other windows
+    assert "country" in heard[2] and "country" in heard[3]
     assert together[2].words[0].start >= 3.0  # shifted to the utterance
-    with pytest.raises(ValueError, match="prompts"):
-        decode_windows(model, [first[0], later[0]], bucket_frames=BUCKET)
+    assert together[3].words[-1].end <= 10.5  # nothing placed in the filled-in padding
+    for a, b in zip(words_of(together), words_of(alone), strict=True):
+        assert (not normalize_text(a + b)) or word_error_rate(b, a) <= 0.25, (a, b)
 
 
 async def stream(
     model: SpeechModel, audio: Samples, scheduler: PassScheduler | None, delay_chunks: int
 ) -> list[tuple[str, str]]:
     """Feed `audio` in 200 ms chunks, an update after each: the interims seen."""
-    settings = model.settings.model_copy(update={"interim_bucket_ms": BUCKET * 10})
-    transcriber = StreamingTranscriber(model, settings=settings, scheduler=scheduler)
+    transcriber = StreamingTranscriber(model, scheduler=scheduler)
     for _ in range(delay_chunks):
         await asyncio.sleep(0)
     seen = []
@@ -106,22 +99,23 @@ async def stream(
 async def test_batched_streams_see_what_unbatched_ones_see(
     model: SpeechModel, clips: list[Samples]
 ) -> None:
-    scheduler = PassScheduler(model, workers=1, max_batch=8, bucket_frames=BUCKET)
+    scheduler = PassScheduler(model, workers=1, max_batch=8)
     batched = await asyncio.gather(
         *(stream(model, clip, scheduler, i) for i, clip in enumerate(clips))
     )
     assert scheduler.windows > scheduler.calls  # passes really shared calls
     alone = [await stream(model, clip, None, 0) for clip in clips]
     for seen_batched, seen_alone in zip(batched, alone, strict=True):
-        assert seen_batched == seen_alone
         committed = [c for c, _ in seen_batched]
         for before, after in pairwise(committed):
             assert after.startswith(before)  # a committed prefix never changes
+        last_batched, last_alone = (" ".join(seen[-1]) for seen in (seen_batched, seen_alone))
+        assert word_error_rate(last_alone, last_batched) <= 0.2, (last_batched, last_alone)
     assert word_error_rate(JFK_TEXT, " ".join(batched[0][-1])) < 0.3
 
 
 async def test_a_silent_stream_costs_no_model_call(model: SpeechModel, jfk: Samples) -> None:
-    scheduler = PassScheduler(model, workers=1, max_batch=8, bucket_frames=BUCKET)
+    scheduler = PassScheduler(model, workers=1, max_batch=8)
     noise = np.random.default_rng(7).normal(0, 1e-4, len(jfk)).astype(np.float32)
     speaking = StreamingTranscriber(model, scheduler=scheduler)
     silent = StreamingTranscriber(model, scheduler=scheduler)
@@ -139,9 +133,9 @@ async def test_a_silent_stream_costs_no_model_call(model: SpeechModel, jfk: Samp
 
 
 async def test_no_session_is_starved(model: SpeechModel, jfk: Samples) -> None:
-    """Five sessions asking for pass after pass, windows in four length buckets, batches
-    of at most two: oldest first keeps their pass counts within one of each other."""
-    scheduler = PassScheduler(model, workers=1, max_batch=2, bucket_frames=BUCKET)
+    """Five sessions asking for pass after pass, windows of five lengths, batches of at
+    most two: oldest first keeps their pass counts within one of each other."""
+    scheduler = PassScheduler(model, workers=1, max_batch=2)
     lengths_s = (1.2, 1.5, 2.5, 3.5, 4.5)
     done: Counter[int] = Counter()
     stop = asyncio.Event()
@@ -155,12 +149,12 @@ async def test_no_session_is_starved(model: SpeechModel, jfk: Samples) -> None:
                 stop.set()
 
     await asyncio.gather(*(session(i) for i in range(len(lengths_s))))
-    assert scheduler.calls < sum(done.values())  # the two short ones share a bucket
+    assert scheduler.calls < sum(done.values())  # windows shared calls
     assert max(done.values()) - min(done.values()) <= 1, done
 
 
 async def test_a_failed_batch_reaches_every_waiting_session(model: SpeechModel) -> None:
-    scheduler = PassScheduler(model, workers=1, max_batch=4, bucket_frames=BUCKET)
+    scheduler = PassScheduler(model, workers=1, max_batch=4)
     bad = Window(np.array(["x"] * SAMPLE_RATE, dtype=object))  # not audio samples
     results = await asyncio.gather(
         *(scheduler.decode(bad) for _ in range(3)), return_exceptions=True
@@ -189,7 +183,7 @@ async def test_a_final_never_queues_behind_interim_passes(
         return decode_windows(*args, **kwargs)
 
     monkeypatch.setattr("speech.batching.decode_windows", interim)
-    scheduler = PassScheduler(model, workers=2, max_batch=1, bucket_frames=BUCKET)
+    scheduler = PassScheduler(model, workers=2, max_batch=1)
     release = threading.Event()
 
     def first_call() -> None:
