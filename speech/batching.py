@@ -1,27 +1,32 @@
 """One scheduler per node for the interim passes of every live session.
 
-A session asks for one pass at a time (`StreamingTranscriber.update()` serialises), so at
-most one window per session waits here. While the inference workers are busy, windows
-pile up; when a worker frees, it takes the oldest waiting window together with the other
-waiting windows (any lengths, up to `max_batch`) and runs them as one batched call
-(`speech.window_batch.decode_windows`). Under light load a
-window runs at once and alone; under heavy load batches grow and every session's pass
-interval stretches by the same amount instead of queues growing: pacing adapts to load
-without a clock. Oldest first means no session is starved, whatever its window.
+A pass is two kinds of work: encoding its window, which batching does not make cheaper,
+and decoding it (`generate` and `align`), which batching makes much cheaper (see
+`speech.window_batch`). So a window is encoded as soon as a worker is free, one window per
+call, and the encoded windows wait for a decoding batch: one batch at a time takes every
+window encoded meanwhile (up to `max_batch`), oldest first. Under light load a window is
+encoded and decoded at once and alone; under heavy load one worker mostly encodes while
+the other decodes ever larger batches, and every session's pass interval stretches by the
+same amount instead of queues growing. Handing each free worker whatever windows were
+waiting, as this scheduler first did, kept batches at one or two windows under load:
+the workers free up at staggered moments.
 
-Sessions with nothing new never get here: the transcriber skips a pass when no audio
-arrived since the last one or the unsettled audio holds no voiced frame.
+A session asks for one pass at a time (`StreamingTranscriber.update()` serialises), so at
+most one window per session waits here. Sessions with nothing new never get here: the
+transcriber skips a pass when no audio arrived since the last one or the unsettled audio
+holds no voiced frame.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from speech.decoding import Pass
 from speech.model import SpeechModel
-from speech.window_batch import Window, decode_windows
+from speech.window_batch import States, Window, decode_encoded, encode_window
 
 
 @dataclass(slots=True)
@@ -29,13 +34,14 @@ class _Request:
     window: Window
     order: int
     future: asyncio.Future[Pass] = field(repr=False)
+    states: States | None = None
 
 
 class PassScheduler:
     """Batches interim passes across sessions. Use from one event loop.
 
-    `workers` batched calls run at once (at most the model's pool size); `max_batch`
-    windows go into one call.
+    `workers` model calls run at once (at most the model's pool size); `max_batch`
+    windows go into one decoding call.
     """
 
     def __init__(self, model: SpeechModel, *, workers: int, max_batch: int) -> None:
@@ -44,21 +50,24 @@ class PassScheduler:
         self._model = model
         self._workers = workers
         self._max_batch = max_batch
-        self._waiting: list[_Request] = []
+        self._unencoded: list[_Request] = []
+        self._encoded: list[_Request] = []
         self._running: set[asyncio.Task[None]] = set()
+        self._decoding = 0
+        self._encoding = 0
         self._order = itertools.count()
-        self.calls = 0  # batched model calls made
+        self.calls = 0  # batched decoding calls made
         self.windows = 0  # windows decoded by them
         model.on_calm(self._dispatch)
 
     @property
     def waiting(self) -> int:
-        return len(self._waiting)
+        return len(self._unencoded) + len(self._encoded)
 
     async def decode(self, window: Window) -> Pass:
-        """The pass over `window`, run in some batch."""
+        """The pass over `window`, decoded in some batch."""
         future: asyncio.Future[Pass] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Request(window, next(self._order), future))
+        self._unencoded.append(_Request(window, next(self._order), future))
         self._dispatch()
         return await future
 
@@ -67,26 +76,33 @@ class PassScheduler:
         # interim passes wait, and resume when the model is calm again.
         while len(self._running) < self._workers - self._model.urgent:
             # A caller that gave up (its session ended) needs no pass.
-            self._waiting = [r for r in self._waiting if not r.future.done()]
-            if not self._waiting:
+            self._unencoded = [r for r in self._unencoded if not r.future.done()]
+            self._encoded = [r for r in self._encoded if not r.future.done()]
+            # Decode once nothing waits for encoding, or while another worker encodes
+            # and no batch is decoding; otherwise encode first, so batches grow.
+            if self._encoded and (
+                not self._unencoded or (not self._decoding and self._encoding > 0)
+            ):
+                self._encoded.sort(key=lambda r: r.order)
+                batch = self._encoded[: self._max_batch]
+                self._encoded = self._encoded[self._max_batch :]
+                self._start(self._decode, batch)
+            elif self._unencoded:
+                self._start(self._encode, [self._unencoded.pop(0)])
+            else:
                 return
-            # Arrival order: appended in order, so the oldest go first.
-            batch, self._waiting = (
-                self._waiting[: self._max_batch],
-                self._waiting[self._max_batch :],
-            )
-            task = asyncio.get_running_loop().create_task(self._run(batch))
-            self._running.add(task)
 
-    async def _run(self, batch: list[_Request]) -> None:
+    def _start(
+        self, job: Callable[[list[_Request]], Awaitable[None]], batch: list[_Request]
+    ) -> None:
+        task = asyncio.get_running_loop().create_task(self._guard(job, batch))
+        self._running.add(task)
+
+    async def _guard(
+        self, job: Callable[[list[_Request]], Awaitable[None]], batch: list[_Request]
+    ) -> None:
         try:
-            self.calls += 1
-            self.windows += len(batch)
-            windows = [r.window for r in batch]
-            passes = await self._model.run_interim(decode_windows, self._model, windows)
-            for request, result in zip(batch, passes, strict=True):
-                if not request.future.done():
-                    request.future.set_result(result)
+            await job(batch)
         except Exception as exc:  # every waiting session hears of the failure
             for request in batch:
                 if not request.future.done():
@@ -96,3 +112,31 @@ class PassScheduler:
             if task is not None:
                 self._running.discard(task)
             self._dispatch()
+
+    async def _encode(self, batch: list[_Request]) -> None:
+        (request,) = batch
+        self._encoding += 1
+        try:
+            request.states = await self._model.run_interim(
+                encode_window, self._model, request.window
+            )
+        finally:
+            self._encoding -= 1
+        self._encoded.append(request)
+
+    async def _decode(self, batch: list[_Request]) -> None:
+        self._decoding += 1
+        try:
+            self.calls += 1
+            self.windows += len(batch)
+            passes = await self._model.run_interim(
+                decode_encoded,
+                self._model,
+                [r.window for r in batch],
+                [r.states for r in batch],
+            )
+        finally:
+            self._decoding -= 1
+        for request, result in zip(batch, passes, strict=True):
+            if not request.future.done():
+                request.future.set_result(result)

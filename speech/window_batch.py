@@ -66,19 +66,36 @@ class Window:
         return min(len(self.audio) // HOP, MAX_FRAMES)
 
 
+States = np.ndarray[Any, Any] | None
+"""A window's encoder states [T, D]; None for a window too short to decode."""
+
+
+def encode_window(model: SpeechModel, window: Window) -> States:
+    """The encoder states of `window`: its audio plus one second of padding."""
+    if len(window.audio) < SAMPLE_RATE // 10:
+        return None
+    return _encode(model, window.audio, padded_length(window.frames))
+
+
 def decode_windows(model: SpeechModel, windows: Sequence[Window]) -> list[Pass]:
-    """Transcribe interim windows with one `generate` and one `align` call.
+    """Encode and transcribe interim windows (see `decode_encoded`)."""
+    return decode_encoded(model, windows, [encode_window(model, w) for w in windows])
+
+
+def decode_encoded(
+    model: SpeechModel, windows: Sequence[Window], states: Sequence[States]
+) -> list[Pass]:
+    """Transcribe encoded interim windows with one `generate` and one `align` call.
 
     Greedy decoding of a batch cut to each window's token budget is the decoding that
     budget would give; a window cut so reports an average log probability over the longer
     decode (it only feeds the no-speech test)."""
     passes = [EMPTY_PASS] * len(windows)
-    live = [i for i, w in enumerate(windows) if len(w.audio) >= SAMPLE_RATE // 10]
+    live = [i for i, s in enumerate(states) if s is not None]
     if not live:
         return passes
     lengths = [padded_length(windows[i].frames) for i in live]
-    states = [_encode(model, windows[i].audio, n) for i, n in zip(live, lengths, strict=True)]
-    batch = _filled(model, states)
+    batch = _filled(model, [s for s in states if s is not None])
     shared = min(len(windows[i].context) for i in live)
     prompts = [
         prompt_for(model, windows[i].context[len(windows[i].context) - shared :]) for i in live

@@ -1,0 +1,111 @@
+"""Concurrent sessions on the speech core alone: no server, no network, one process.
+
+    .venv/bin/python bench/speech_load.py [--sessions 8 16] [--set window_trim_s=3 ...]
+
+N live transcribers share one model and one `PassScheduler`, as a node's sessions do.
+Each is fed the `ws_latency.py` programme (40.7 s) at real-time pace in 100 ms chunks,
+starting at random within 1 s, and asks for an interim update as a session does (at most
+every `interim_interval_ms`). Per N: how long `update()` takes (wait plus pass: the part
+of the interim latency the speech core adds), passes per session-second, windows per
+batched decoding call, the mean window length, and the process's CPU use. Quicker to
+iterate on than `ws_load.py`, and it isolates the scheduler from the websocket stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import PROGRAMME, build_programme, pct
+from speech.batching import PassScheduler
+from speech.model import SpeechModel
+from speech.settings import SpeechSettings
+from speech.streaming import StreamingTranscriber
+
+CHUNK = 1_600  # 100 ms
+
+
+async def session(
+    model: SpeechModel,
+    scheduler: PassScheduler,
+    pcm: np.ndarray[Any, Any],
+    delay_s: float,
+    updates_ms: list[float],
+    windows_s: list[float],
+) -> None:
+    await asyncio.sleep(delay_s)
+    transcriber = StreamingTranscriber(model, scheduler=scheduler)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    interval_s = model.settings.interim_interval_ms / 1000
+
+    async def feed() -> None:
+        for i, start in enumerate(range(0, len(pcm), CHUNK)):
+            await asyncio.sleep(max(0.0, started + (i + 1) * 0.1 - loop.time()))
+            transcriber.feed(pcm[start : start + CHUNK])
+
+    feeding = asyncio.create_task(feed())
+    while not feeding.done():
+        begun = loop.time()
+        windows_s.append(transcriber.window_s)
+        await transcriber.update()
+        updates_ms.append((loop.time() - begun) * 1000)
+        await asyncio.sleep(max(0.0, interval_s - (loop.time() - begun)))
+    await feeding
+
+
+async def level(model: SpeechModel, pcm: np.ndarray[Any, Any], n: int, seed: int) -> str:
+    settings = model.settings
+    scheduler = PassScheduler(
+        model, workers=settings.max_concurrent_inference, max_batch=settings.interim_max_batch
+    )
+    rng = random.Random(seed)
+    updates_ms: list[float] = []
+    windows_s: list[float] = []
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(
+        *(
+            session(model, scheduler, pcm, rng.uniform(0, 1), updates_ms, windows_s)
+            for _ in range(n)
+        )
+    )
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    rate = scheduler.windows / n / (len(pcm) / 16_000)
+    batch = scheduler.windows / max(1, scheduler.calls)
+    return (
+        f"{n:>3} {pct(updates_ms, 0.5):>7.0f} {pct(updates_ms, 0.95):>7.0f} "
+        f"{rate:>8.2f} {batch:>6.1f} "
+        f"{statistics.fmean(windows_s):>6.1f} {cpu / wall / 2:>5.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[8, 16])
+    parser.add_argument("--set", action="append", default=[], help="speech setting KEY=VALUE")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    overrides = dict(item.split("=", 1) for item in args.set)
+    model = SpeechModel.load(SpeechSettings.model_validate(overrides))
+    programme = build_programme(PROGRAMME, 1.0)
+    pcm = np.frombuffer(programme.pcm, np.int16).astype(np.float32) / 32768
+    print(f"{programme.duration_s:.1f} s programme; settings {overrides}")
+    print("  N  update() ms   passes/  batch window  cpu")
+    print("        p50     p95 session-s  size      s")
+    for n in args.sessions:
+        print(asyncio.run(level(model, pcm, n, args.seed)), flush=True)
+    model.close()
+
+
+if __name__ == "__main__":
+    main()
