@@ -34,7 +34,7 @@ class _Request:
     window: Window
     order: int
     future: asyncio.Future[Pass] = field(repr=False)
-    states: States | None = None
+    states: States = None
 
 
 class PassScheduler:

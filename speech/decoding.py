@@ -159,15 +159,25 @@ def decode(
         suppress_tokens=model.suppress_tokens,
     )[0]
     tokens = [t for t in result.sequences_ids[0] if t < model.tokenizer.eot]
-    avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)
-    no_speech = float(result.no_speech_prob)
-    if not tokens or (
-        no_speech > settings.no_speech_threshold and avg_logprob < settings.logprob_threshold
-    ):
+    no_speech, avg_logprob = scores(result, tokens)
+    if not is_heard(model, tokens, no_speech, avg_logprob):
         return Pass((), no_speech, avg_logprob)
     words = align_words(model, enc, tokens)
     words = drop_repeated_tail(drop_outside(words, enc.duration_s))
     return Pass(tuple(w.shifted(offset_s) for w in words), no_speech, avg_logprob)
+
+
+def scores(result: Any, tokens: list[int]) -> tuple[float, float]:
+    """No-speech probability and average token log probability of a decoding result."""
+    avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)
+    return float(result.no_speech_prob), avg_logprob
+
+
+def is_heard(model: SpeechModel, tokens: list[int], no_speech: float, avg_logprob: float) -> bool:
+    """Whether a pass heard speech: some text, and not both likely silence and doubtful."""
+    settings = model.settings
+    silence = no_speech > settings.no_speech_threshold and avg_logprob < settings.logprob_threshold
+    return bool(tokens) and not silence
 
 
 def alignment_words(alignment: list[dict[str, Any]]) -> list[Word]:

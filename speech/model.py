@@ -30,11 +30,11 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from speech.decoding import MAX_FRAMES
 from speech.errors import ModelLoadError
 from speech.settings import BUNDLED_PREFIX, SpeechSettings
 
 T = TypeVar("T")
-_MAX_FRAMES = 3000  # mel frames in Whisper's 30 s window
 
 
 def resolve_model_path(name: str) -> str:
@@ -129,16 +129,23 @@ class SpeechModel:
         """The underlying `ctranslate2.models.Whisper` (encode, generate, align)."""
         return self.whisper.model
 
+    def encoder_states(self, mel: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Encoder states [T, D] of mel features [n_mels, 2T], on the CPU (blocking)."""
+        output = self.ct2.encode(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
+        )
+        if output.device != "cpu":
+            output = output.to_device(ctranslate2.Device.cpu)
+        states: npt.NDArray[np.float32] = np.asarray(output)[0]
+        return states
+
     def padding_states(self) -> npt.NDArray[np.float32]:
-        """Encoder states [T, D] of 30 s of nothing but padding (all-zero mel features, as
-        the passes pad their windows), computed once (blocking)."""
+        """Encoder states of 30 s of nothing but padding (all-zero mel features, as the
+        passes pad their windows), computed once (blocking)."""
         with self._padding_lock:
             if self._padding is None:
-                zeros = np.zeros((1, self.ct2.n_mels, _MAX_FRAMES), np.float32)
-                output = self.ct2.encode(ctranslate2.StorageView.from_array(zeros))
-                if output.device != "cpu":
-                    output = output.to_device(ctranslate2.Device.cpu)
-                self._padding = np.array(output, dtype=np.float32)[0]
+                zeros = np.zeros((self.ct2.n_mels, MAX_FRAMES), np.float32)
+                self._padding = self.encoder_states(zeros)
             return self._padding
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

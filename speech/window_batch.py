@@ -39,8 +39,11 @@ from speech.decoding import (
     alignment_words,
     drop_outside,
     drop_repeated_tail,
+    is_heard,
+    mel_window,
     padded_length,
     prompt_for,
+    scores,
     token_budget,
 )
 from speech.model import SpeechModel
@@ -74,7 +77,7 @@ def encode_window(model: SpeechModel, window: Window) -> States:
     """The encoder states of `window`: its audio plus one second of padding."""
     if len(window.audio) < SAMPLE_RATE // 10:
         return None
-    return _encode(model, window.audio, padded_length(window.frames))
+    return model.encoder_states(mel_window(model, window.audio)[0])
 
 
 def decode_windows(model: SpeechModel, windows: Sequence[Window]) -> list[Pass]:
@@ -96,6 +99,7 @@ def decode_encoded(
         return passes
     lengths = [padded_length(windows[i].frames) for i in live]
     batch = _filled(model, [s for s in states if s is not None])
+    features = ctranslate2.StorageView.from_array(batch)
     shared = min(len(windows[i].context) for i in live)
     prompts = [
         prompt_for(model, windows[i].context[len(windows[i].context) - shared :]) for i in live
@@ -103,7 +107,7 @@ def decode_encoded(
     budgets = [token_budget(windows[i].frames) for i in live]
     settings, eot = model.settings, model.tokenizer.eot
     results = model.ct2.generate(
-        batch,
+        features,
         prompts,
         beam_size=settings.beam_size,
         max_length=max(len(p) + b for p, b in zip(prompts, budgets, strict=True)) + _LENGTH_SLACK,
@@ -115,16 +119,14 @@ def decode_encoded(
     heard: list[tuple[int, list[int]]] = []  # (index into live, tokens) of windows to align
     for k, (i, result) in enumerate(zip(live, results, strict=True)):
         tokens = [t for t in result.sequences_ids[0][: budgets[k]] if t < eot]
-        avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1)
-        no_speech = float(result.no_speech_prob)
+        no_speech, avg_logprob = scores(result, tokens)
         passes[i] = Pass((), no_speech, avg_logprob)
-        if tokens and not (
-            no_speech > settings.no_speech_threshold and avg_logprob < settings.logprob_threshold
-        ):
+        if is_heard(model, tokens, no_speech, avg_logprob):
             heard.append((k, tokens))
     if not heard:
         return passes
-    features = batch if len(heard) == len(live) else _select(batch, [k for k, _ in heard])
+    if len(heard) < len(live):
+        features = ctranslate2.StorageView.from_array(batch[[k for k, _ in heard]])
     # Each window is aligned within its own frames, so words the audio does not hold land
     # in its own padding, where `drop_outside` finds them.
     alignments = model.whisper.find_alignment(
@@ -145,28 +147,11 @@ def decode_encoded(
     return passes
 
 
-def _encode(model: SpeechModel, audio: Samples, length: int) -> np.ndarray[Any, Any]:
-    """Encoder states [T, D] of `audio` zero-padded to `length` mel frames."""
-    feats = model.whisper.feature_extractor(audio)[:, :-1]
-    frames = min(feats.shape[-1], MAX_FRAMES, length)
-    window = np.zeros((1, feats.shape[0], length), dtype=np.float32)
-    window[0, :, :frames] = feats[:, :frames]
-    output = model.ct2.encode(ctranslate2.StorageView.from_array(window))
-    if output.device != "cpu":
-        output = output.to_device(ctranslate2.Device.cpu)
-    states: np.ndarray[Any, Any] = np.asarray(output)[0]
-    return states
-
-
-def _filled(model: SpeechModel, states: Sequence[np.ndarray[Any, Any]]) -> Any:
+def _filled(model: SpeechModel, states: Sequence[np.ndarray[Any, Any]]) -> np.ndarray[Any, Any]:
     """One [B, T, D] batch, each window's states continued with those of padding."""
     padding = model.padding_states()
     longest = max(len(s) for s in states)
     batch = np.repeat(padding[None, :longest], len(states), axis=0)
     for row, s in zip(batch, states, strict=True):
         row[: len(s)] = s
-    return ctranslate2.StorageView.from_array(batch)
-
-
-def _select(batch: Any, rows: list[int]) -> Any:
-    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(batch)[rows]))
+    return batch
