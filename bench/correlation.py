@@ -2,15 +2,16 @@
 
     .venv/bin/python bench/correlation.py [--limit N] [--speech DIR]
 
-Each utterance is transcribed (one pass over the whole recording, as the final transcript
-is) and evaluated as a read-aloud of its prompt; Parley's accuracy, fluency and overall
-scores are correlated with the experts' accuracy, fluency and total, separately for the
-"published" and the "prerelease-mean-of-5" label sets.
+Each utterance is transcribed as a live session's final transcript is (in segments cut
+at pauses, `speech.final_decoder`) and evaluated as a read-aloud of its prompt; Parley's
+accuracy, fluency and overall scores are correlated with the experts' accuracy, fluency
+and total, separately for the "published" and the "prerelease-mean-of-5" label sets.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import sys
@@ -21,11 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from speech.audio import load_wav_16k
-from speech.decoding import decode
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
-from speech.transcript import FinalTranscript, join_words
+from speech.streaming import StreamingTranscriber
 
 DEFAULT_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
 PAIRS = (("accuracy", "accuracy"), ("fluency", "fluency"), ("overall", "total"))
@@ -59,8 +59,9 @@ def main() -> None:
     for utterance in ids:
         label = labels[utterance]
         audio = load_wav_16k(corpus / "wav" / f"{utterance}.wav")
-        words = decode(model, audio).words
-        transcript = FinalTranscript(join_words(words), words, model.name, len(audio) // 16)
+        transcriber = StreamingTranscriber(model)
+        transcriber.feed(audio)
+        transcript = asyncio.run(transcriber.finalize())
         scores = evaluator.read_aloud(audio, transcript, label["text"]).scores
         for mine, expert in PAIRS:
             ours[label["labels"]][mine].append(float(getattr(scores, mine)))

@@ -38,6 +38,7 @@ log = logging.getLogger("parley.ws")
 SUBPROTOCOL = "parley.v1"
 BEARER_PREFIX = "bearer."
 FINAL_WAIT_S = 30.0
+FEEDBACK_WAIT_S = 600.0
 
 
 def credentials(websocket: WebSocket) -> tuple[str, str | None]:
@@ -183,7 +184,8 @@ def _invalid(exc: ValidationError) -> Error:
 
 
 async def _idle(conn: Connection, session: PracticeSession | None) -> None:
-    """No frame for the idle timeout: finish what was said, then close."""
+    """No frame for the idle timeout: finish what was said, deliver it (the final, and
+    feedback still being written: a client waiting for it is not idle), then close."""
     if session is not None and session.state is State.STREAMING:
         conn.send(Error(code="idle_timeout", message="no audio or message; finishing"))
         session.stop()
@@ -192,6 +194,10 @@ async def _idle(conn: Connection, session: PracticeSession | None) -> None:
             await asyncio.wait_for(session.finished.wait(), FINAL_WAIT_S)
         except TimeoutError:
             log.warning("session %s did not finish in %ss", session.id, FINAL_WAIT_S)
+    if session is not None and session.finished.is_set():
+        # The feedback stage bounds its own time (the LLM timeout and retries).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.delivered.wait(), FEEDBACK_WAIT_S)
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(5.0):
             await conn.drain()

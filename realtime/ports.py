@@ -37,6 +37,9 @@ class Transcriber(Protocol):
 
     async def finalize(self) -> FinalTranscript: ...
 
+    def close(self) -> None:
+        """The session ended without asking for its final: drop any work towards it."""
+
 
 class SpeechEngine(Protocol):
     def transcriber(self) -> Transcriber: ...

@@ -133,6 +133,8 @@ class PracticeSession:
         self._last_receipt = 0.0
         self._receipt_due: asyncio.TimerHandle | None = None
         self.finished = asyncio.Event()
+        # Set once nothing more will be sent: the final (or error), and feedback if due.
+        self.delivered = asyncio.Event()
 
     @property
     def acked_bytes(self) -> int:
@@ -389,6 +391,7 @@ class PracticeSession:
             log.exception("feedback for session %s failed", self.id)
         finally:
             self._feedback_pending = False
+            self.delivered.set()
             self._publish(SessionEnded(state=self.state.value))
             self._release()
 
@@ -424,6 +427,7 @@ class PracticeSession:
         self.state = state
         self._halt.set()
         self._wake.set()
+        self._transcriber.close()
         if self._receipt_due is not None:
             self._receipt_due.cancel()
         for timer in self._timers:
@@ -432,6 +436,8 @@ class PracticeSession:
             # Ended here: nothing is left to continue elsewhere, unless it moved.
             self._spawn(self.durable.close(delete=not moved))
         self.finished.set()
+        if not self._feedback_pending:
+            self.delivered.set()
         if moved:
             if self._events is not None:
                 self._events.forget(self.id)

@@ -133,11 +133,12 @@ async def evaluate(
     try:
         transcriber = engine.transcriber()
         decoder = PcmDecoder(recording.sample_rate)
-        # One decoding pass holds 30 s. A longer recording (or the `tail` final strategy)
-        # needs the interim passes that move the window along, as it would get them live;
-        # a shorter one is decoded whole by `finalize()`, so passes would be wasted work.
+        # The `tail` final strategy (or `full` past the 30 s one pass holds) needs the
+        # interim passes that move the window along, as it would get them live; otherwise
+        # `finalize()` decodes the audio alone, so passes would be wasted work.
         one_pass_s = MAX_FRAMES * HOP / SAMPLE_RATE
-        passes = settings.final_strategy == "tail" or recording.duration_s > one_pass_s
+        strategy = settings.final_strategy
+        passes = strategy == "tail" or (strategy == "full" and recording.duration_s > one_pass_s)
         step = int(recording.sample_rate * settings.interim_interval_ms / 1000) * 2
         for offset in range(0, len(recording.pcm), step):
             transcriber.feed(decoder.feed(recording.pcm[offset : offset + step]))

@@ -11,6 +11,10 @@ same amount instead of queues growing. Handing each free worker whatever windows
 waiting, as this scheduler first did, kept batches at one or two windows under load:
 the workers free up at staggered moments.
 
+Work that may wait (`Spare`: the final transcript's segments, decoded while the learner
+still speaks) runs only when no pass waits and a worker stays free for the next one; the
+learner's `stop` turns it into urgent work if it has not started by then.
+
 A session asks for one pass at a time (`StreamingTranscriber.update()` serialises), so at
 most one window per session waits here. Sessions with nothing new never get here: the
 transcriber skips a pass when no audio arrived since the last one or the unsettled audio
@@ -23,10 +27,70 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from speech.decoding import Pass
 from speech.model import SpeechModel
 from speech.window_batch import States, Window, decode_encoded, encode_window
+
+T = TypeVar("T")
+
+
+class Spare(Generic[T]):
+    """Blocking inference `fn(*args)` for a spare worker (see `PassScheduler.offer`).
+
+    Use from one event loop. `result()` is the outcome, running the work at once, as
+    urgent work, if it has not started yet.
+    """
+
+    def __init__(self, model: SpeechModel, fn: Callable[..., T], *args: Any) -> None:
+        self._model = model
+        self._call = (fn, args)
+        self._future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self.started = False
+        self.withdrawn = False
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def failed(self) -> bool:
+        return self._future.done() and self._future.exception() is not None
+
+    def outcome(self) -> T:
+        """The result of work that is done (raises its exception)."""
+        return self._future.result()
+
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        self._future.add_done_callback(lambda _: callback())
+
+    def withdraw(self) -> None:
+        """Not wanted any more: it will not start (what has started runs to its end)."""
+        self.withdrawn = True
+
+    async def result(self) -> T:
+        if not self.started:
+            self.started = True
+            fn, args = self._call
+            await self._settle(self._model.run(fn, *args))
+        return await asyncio.shield(self._future)
+
+    async def run_spare(self) -> None:
+        if self.withdrawn:
+            return  # between the offer and now; `result()` still runs it if asked
+        self.started = True
+        fn, args = self._call
+        await self._settle(self._model.run_interim(fn, *args))
+
+    async def _settle(self, work: Awaitable[T]) -> None:
+        try:
+            value = await work
+        except Exception as exc:
+            if not self._future.done():
+                self._future.set_exception(exc)
+                self._future.exception()  # retrieved here: a withdrawn job's failure is no news
+        else:
+            if not self._future.done():
+                self._future.set_result(value)
 
 
 @dataclass(slots=True)
@@ -55,14 +119,22 @@ class PassScheduler:
         self._running: set[asyncio.Task[None]] = set()
         self._decoding = 0
         self._encoding = 0
+        self._spare: list[Spare[Any]] = []
         self._order = itertools.count()
         self.calls = 0  # batched decoding calls made
         self.windows = 0  # windows decoded by them
+        self.spare_calls = 0  # `Spare` work run by spare workers
         model.on_calm(self._dispatch)
 
     @property
     def waiting(self) -> int:
         return len(self._unencoded) + len(self._encoded)
+
+    def offer(self, work: Spare[Any]) -> None:
+        """Run `work` once a worker is spare: no pass waits, and another worker is free."""
+        self._spare = [w for w in self._spare if not (w.started or w.withdrawn)]
+        self._spare.append(work)
+        self._dispatch()
 
     async def decode(self, window: Window) -> Pass:
         """The pass over `window`, decoded in some batch."""
@@ -89,8 +161,26 @@ class PassScheduler:
                 self._start(self._decode, batch)
             elif self._unencoded:
                 self._start(self._encode, [self._unencoded.pop(0)])
-            else:
+            elif not self._take_spare():
                 return
+
+    def _take_spare(self) -> bool:
+        self._spare = [w for w in self._spare if not (w.started or w.withdrawn)]
+        if not self._spare or len(self._running) >= self._workers - self._model.urgent - 1:
+            return False
+        work = self._spare.pop(0)
+        task = asyncio.get_running_loop().create_task(self._run_spare(work))
+        self._running.add(task)
+        task.add_done_callback(self._spare_done)
+        return True
+
+    async def _run_spare(self, work: Spare[Any]) -> None:
+        await work.run_spare()
+        self.spare_calls += work.started
+
+    def _spare_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._dispatch()
 
     def _start(
         self, job: Callable[[list[_Request]], Awaitable[None]], batch: list[_Request]

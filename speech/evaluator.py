@@ -118,7 +118,9 @@ class LocalEvaluator:
         heard_tokens = [t for t in normalize([w.word for w in heard]) if t.text not in FILLERS]
         pairs = align([t.text for t in ref_tokens], [t.text for t in heard_tokens])
         per_word = _pairs_by_reference_word(pairs, ref_tokens, len(ref_words))
-        forced = self._force(audio16k, ref_words, pairs, ref_tokens, heard_tokens, heard)
+        forced = self._force(
+            audio16k, transcript.segments, ref_words, pairs, ref_tokens, heard_tokens, heard
+        )
 
         results: list[WordResult] = []
         goodness: list[float | None] = []
@@ -158,6 +160,7 @@ class LocalEvaluator:
     def _force(
         self,
         audio16k: Samples,
+        segments: tuple[tuple[float, float], ...],
         ref_words: list[str],
         pairs: list[Pair],
         ref_tokens: list[Token],
@@ -170,14 +173,20 @@ class LocalEvaluator:
         inserted words (so "ten" for "10", and an extra word does not make the next one
         look wrong), the reference form where another word was heard; omitted words are
         left out.
+
+        A transcript decoded in segments is forced segment by segment, each form onto the
+        segment its heard word lies in (the final decode's encodings of them are shared);
+        one decoded whole, onto the whole recording (at most 30 s).
         """
         none: list[ForcedWord | None] = [None] * len(ref_words)
-        too_long = len(audio16k) > _MAX_FORCED_SAMPLES  # one forced pass holds 30 s
+        spans = segments or ((0.0, len(audio16k) / SAMPLE_RATE),)
+        too_long = any((b - a) * SAMPLE_RATE > _MAX_FORCED_SAMPLES for a, b in spans)
         if not ref_words or len(audio16k) < SAMPLE_RATE // 10 or too_long:
             return none
         ref_forms = forced_text(ref_words)
         forms: list[str] = []
         owner: list[int | None] = []
+        at: list[float] = []  # where the form was heard (s)
         last_heard: int | None = None
         for pair in pairs:
             ref_index = None if pair.ref is None else ref_tokens[pair.ref].source
@@ -188,6 +197,9 @@ class LocalEvaluator:
                     continue
                 forms.append(ref_forms[ref_index])
                 owner.append(ref_index)
+                at.append(
+                    0.0 if pair.heard is None else heard[heard_tokens[pair.heard].source].start
+                )
                 continue
             assert pair.heard is not None
             source = heard_tokens[pair.heard].source
@@ -196,16 +208,38 @@ class LocalEvaluator:
             last_heard = source
             forms.append(heard[source].word.strip().strip('.,;:!?"“”'))
             owner.append(ref_index)
+            at.append(heard[source].start)
         if not forms:
             return none
-        forms[0] = forms[0][:1].upper() + forms[0][1:]
-        # The final transcript's decode of this recording has usually just encoded it.
-        forced = force(self._model, encode(self._model, audio16k, reuse=True), forms)
+        forced = self._force_by_segment(audio16k, spans, forms, at)
         out = none
         for index, figures in zip(owner, forced, strict=True):
             if index is not None and out[index] is None:
                 out[index] = figures
         return out
+
+    def _force_by_segment(
+        self,
+        audio16k: Samples,
+        spans: tuple[tuple[float, float], ...],
+        forms: list[str],
+        at: list[float],
+    ) -> list[ForcedWord]:
+        """`force` each form onto the span it was heard in; results in the forms' order."""
+        owners = [max([0, *(k for k, (a, _) in enumerate(spans) if a <= t)]) for t in at]
+        out: list[ForcedWord | None] = [None] * len(forms)
+        for k, (a, b) in enumerate(spans):
+            mine = [i for i, owner in enumerate(owners) if owner == k]
+            if not mine:
+                continue
+            words = [forms[i] for i in mine]
+            words[0] = words[0][:1].upper() + words[0][1:]
+            part = audio16k[round(a * SAMPLE_RATE) : round(b * SAMPLE_RATE)]
+            # The final transcript's decode has usually just encoded this audio.
+            enc = encode(self._model, part, reuse=True)
+            for i, figures in zip(mine, force(self._model, enc, words), strict=True):
+                out[i] = figures
+        return [f for f in out if f is not None]
 
 
 def _pairs_by_reference_word(pairs: list[Pair], ref: list[Token], count: int) -> list[list[Pair]]:

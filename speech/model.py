@@ -35,6 +35,7 @@ from speech.errors import ModelLoadError
 from speech.settings import BUNDLED_PREFIX, SpeechSettings
 
 T = TypeVar("T")
+_ENCODINGS_KEPT = 64
 
 
 def resolve_model_path(name: str) -> str:
@@ -88,9 +89,10 @@ class SpeechModel:
             language=settings.language if whisper.model.is_multilingual else "en",
         )
         self.suppress_tokens: list[int] = list(get_suppressed_tokens(self.tokenizer, (-1,)))
-        # Encoder output of whole utterances (~1 MB per 10 s for tiny.en): the final decode
-        # and the evaluator's forced alignment of the same recording share one encoding.
-        self.encodings: Recent[Any] = Recent(2 * settings.max_concurrent_inference)
+        # Encoder output of final-transcript segments (~1 MB per 10 s for tiny.en): the
+        # evaluator forces the reference onto the same audio. Enough for a few dozen
+        # segments of recent finals; a miss only costs an encoder pass.
+        self.encodings: Recent[Any] = Recent(_ENCODINGS_KEPT)
         self._pool = ThreadPoolExecutor(
             max_workers=settings.max_concurrent_inference, thread_name_prefix="parley-speech"
         )

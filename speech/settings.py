@@ -103,12 +103,14 @@ class SpeechSettings(BaseModel):
         le=29.0,
         description="Hard limit of the interim window; older unconfirmed words are committed.",
     )
-    final_strategy: Literal["tail", "full"] = Field(
-        default="full",
+    final_strategy: Literal["segments", "full", "tail"] = Field(
+        default="segments",
         description=(
-            "`full`: re-decode the whole utterance (up to 30 s) so the final depends on the "
-            "audio alone: a resumed session gets exactly the result of an uninterrupted one; "
-            "`tail`: committed words plus a re-decoded tail (faster, timing-dependent)."
+            "`segments`: decode the utterance in parts cut at pauses, each as soon as it "
+            "closes, so `stop` waits only for the last; the final depends on the audio alone "
+            "(a resumed session gets exactly the result of an uninterrupted one). `full`: "
+            "decode the whole utterance at `stop` in one pass (up to 30 s; also depends on the "
+            "audio alone). `tail`: committed words plus a re-decoded tail (timing-dependent)."
         ),
     )
     no_speech_threshold: float = Field(

@@ -9,8 +9,9 @@ last committed word, so interim work stays bounded however long the learner spea
 window whose unsettled part holds no voiced frame is not decoded at all.
 
 Interim passes go through the node's `PassScheduler` when there is one (batched with other
-sessions' passes); the final transcript never does: it is decoded exactly as it always
-was, so a resumed session's final still matches an uninterrupted one.
+sessions' passes); the final transcript never does: by default it is decoded in segments
+cut at pauses (`speech.final_decoder`), apart from the interim passes and the same however
+the audio arrived, so a resumed session's final matches an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from speech.audio import SAMPLE_RATE, Samples
 from speech.batching import PassScheduler
 from speech.decoding import HOP, MAX_FRAMES, Pass, context_tokens, decode
 from speech.errors import TranscriberClosedError
+from speech.final_decoder import FinalDecoder
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
 from speech.transcript import FinalTranscript, Interim, Word, join_words
@@ -73,7 +75,14 @@ class StreamingTranscriber:
         self._window_start = 0
         self._decoded_to = 0
         self._lock = asyncio.Lock()
+        self._final_lock = asyncio.Lock()
+        self._closing = False
         self._final: FinalTranscript | None = None
+        self._segments = (
+            FinalDecoder(model, self._vad, self.audio, scheduler)
+            if self._settings.final_strategy == "segments"
+            else None
+        )
         self.passes = 0
 
     @property
@@ -101,7 +110,7 @@ class StreamingTranscriber:
         return self._audio
 
     def feed(self, pcm16k: Samples) -> None:
-        if self._final is not None:
+        if self._closing:
             raise TranscriberClosedError("the transcriber has been finalised")
         chunk = np.asarray(pcm16k, dtype=np.float32)
         if not len(chunk):
@@ -109,11 +118,19 @@ class StreamingTranscriber:
         self._chunks.append(chunk)
         self._samples += len(chunk)
         self._vad.feed(chunk)
+        if self._segments is not None:
+            self._segments.advance()
+
+    def close(self) -> None:
+        """The session ended without a final: drop the final's background work."""
+        self._closing = True
+        if self._segments is not None:
+            self._segments.close()
 
     async def update(self) -> Interim:
         """Decode the unsettled window if there is new audio with speech in it."""
         async with self._lock:
-            if self._final is not None:
+            if self._closing:
                 raise TranscriberClosedError("the transcriber has been finalised")
             end = self._samples
             if self._due(end):
@@ -139,10 +156,18 @@ class StreamingTranscriber:
         )
 
     async def finalize(self) -> FinalTranscript:
-        """The final transcript of everything fed; later calls return the same result."""
-        async with self._lock:
+        """The final transcript of everything fed; later calls return the same result.
+
+        Segmented finals do not wait for an interim pass in flight: they do not use its
+        result."""
+        self._closing = True
+        async with self._final_lock:
             if self._final is None:
-                self._final = await self._finish(self._samples)
+                if self._segments is not None:
+                    self._final = await self._segments.finish(self._samples)
+                else:
+                    async with self._lock:
+                        self._final = await self._finish(self._samples)
             return self._final
 
     async def _finish(self, end: int) -> FinalTranscript:

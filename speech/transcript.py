@@ -63,6 +63,9 @@ class FinalTranscript:
     words: tuple[Word, ...] = field(default_factory=tuple)
     model: str = ""
     duration_ms: int = 0
+    # (start, end) in seconds of the parts decoded apart (see `speech.segments`); none:
+    # decoded whole. Not part of the stored transcript: the evaluator's to use.
+    segments: tuple[tuple[float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -55,14 +55,21 @@ class VoiceActivity:
             voiced = level >= self.min_level_dbfs and level >= self._floor_db + self.threshold_db
             self._voiced.append(bool(voiced))
 
+    def voiced(self, frame: int) -> bool:
+        """Whether frame number `frame` (0-based, decided already) was voiced."""
+        return self._voiced[frame]
+
     def any_voiced(self, start_s: float, end_s: float | None = None) -> bool:
         """Whether a frame overlapping [start_s, end_s) of the stream was voiced."""
         first = max(0, int(start_s / FRAME_S))
         last = len(self._voiced) if end_s is None else int(np.ceil(end_s / FRAME_S))
         return any(self._voiced[first:last])
 
-    def voiced_seconds(self) -> float:
-        return sum(self._voiced) * FRAME_S
+    def voiced_seconds(self, start_s: float = 0.0, end_s: float | None = None) -> float:
+        """Voiced time in the frames overlapping [start_s, end_s) (all frames by default)."""
+        first = max(0, int(start_s / FRAME_S))
+        last = len(self._voiced) if end_s is None else int(np.ceil(end_s / FRAME_S))
+        return sum(self._voiced[first:last]) * FRAME_S
 
 
 def has_speech(audio: Samples, *, threshold_db: float = 9.0, min_level_dbfs: float = -55.0) -> bool:

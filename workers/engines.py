@@ -46,13 +46,15 @@ class Engines:
 async def transcribe(engine: WhisperEngine, audio: Samples) -> FinalTranscript:
     """The final transcript of a whole recording, as a live session would have made it.
 
-    One decoding pass holds 30 s; a longer recording (or the `tail` final strategy) needs the
-    interim passes that move the window along, as it got them live. A shorter one is decoded
-    whole by `finalize()`, so passes would be wasted work.
+    The `tail` final strategy (or `full` past the 30 s one pass holds) needs the interim
+    passes that move the window along, as it got them live; otherwise `finalize()` decodes
+    the audio alone, so passes would be wasted work.
     """
     settings = engine.settings
     transcriber = engine.transcriber()
-    if settings.final_strategy == "tail" or len(audio) / SAMPLE_RATE > _ONE_PASS_S:
+    strategy = settings.final_strategy
+    long = len(audio) / SAMPLE_RATE > _ONE_PASS_S
+    if strategy == "tail" or (strategy == "full" and long):
         step = SAMPLE_RATE * settings.interim_interval_ms // 1000
         for offset in range(0, len(audio), step):
             transcriber.feed(audio[offset : offset + step])

@@ -58,6 +58,10 @@ class FakeTranscriber:
         self.update_failed = asyncio.Event()
         self.updated = asyncio.Event()
         self.finalized = 0
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
 
     @property
     def audio_ms(self) -> int:

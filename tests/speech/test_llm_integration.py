@@ -92,6 +92,8 @@ def world(llama: LocalLlamaServer, tmp_path_factory: pytest.TempPathFactory) -> 
         PARLEY_LLM__MAX_TOKENS=MAX_TOKENS,
         PARLEY_LLM__TEMPERATURE="0",
         PARLEY_LLM__TIMEOUT_S=TIMEOUT_S,
+        # Shorter than the LLM takes: a learner waiting for feedback is not idle.
+        PARLEY_REALTIME__IDLE_TIMEOUT_S="1",
     ) as server:
         yield build_world(server)
 

@@ -43,6 +43,21 @@ def words(text: str, step: float = 0.3) -> list[Word]:
     return [Word(" " + w, i * step, i * step + 0.25, 0.9) for i, w in enumerate(text.split())]
 
 
+def test_long_readings_align_word_for_word() -> None:
+    """A two-minute reading (300 words) with a skipped phrase, a swapped word and an
+    extra one: every other word pairs with itself."""
+    reference = [f"w{i % 37}x{i // 37}" for i in range(300)]
+    heard = reference[:100] + reference[104:200] + ["zz"] + reference[200:250]
+    heard += ["w28x9", *reference[251:]]  # for reference[250], "w28x6"
+    pairs = align(reference, heard)
+    ops = [p.op for p in pairs]
+    assert ops.count("omit") == 4 and ops.count("insert") == 1
+    assert ops.count("substitute") == 1 and ops.count("match") == 295
+    matched = [(p.ref, p.heard) for p in pairs if p.op == "match"]
+    assert all(r is not None and h is not None and reference[r] == heard[h] for r, h in matched)
+    assert [p.ref for p in pairs if p.op == "omit"] == [100, 101, 102, 103]
+
+
 def test_agreement_commits_what_two_passes_share() -> None:
     agreement = Agreement()
     assert agreement.insert(words("and so my")) == []
