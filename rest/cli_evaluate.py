@@ -125,20 +125,15 @@ async def evaluate(
     # Imported here, as `parley serve` imports the app: the model stack takes most of a
     # second to import, which `parley db` and `parley users` need not pay.
     from realtime.engine import WhisperEngine
-    from speech.audio import SAMPLE_RATE, PcmDecoder
-    from speech.decoding import HOP, MAX_FRAMES
+    from speech.audio import PcmDecoder
+    from speech.streaming import needs_interim_passes
 
     engine = WhisperEngine(settings)
     await engine.load()
     try:
         transcriber = engine.transcriber()
         decoder = PcmDecoder(recording.sample_rate)
-        # The `tail` final strategy (or `full` past the 30 s one pass holds) needs the
-        # interim passes that move the window along, as it would get them live; otherwise
-        # `finalize()` decodes the audio alone, so passes would be wasted work.
-        one_pass_s = MAX_FRAMES * HOP / SAMPLE_RATE
-        strategy = settings.final_strategy
-        passes = strategy == "tail" or (strategy == "full" and recording.duration_s > one_pass_s)
+        passes = needs_interim_passes(settings, recording.duration_s)
         step = int(recording.sample_rate * settings.interim_interval_ms / 1000) * 2
         for offset in range(0, len(recording.pcm), step):
             transcriber.feed(decoder.feed(recording.pcm[offset : offset + step]))

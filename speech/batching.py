@@ -50,9 +50,6 @@ class Spare(Generic[T]):
         self.started = False
         self.withdrawn = False
 
-    def done(self) -> bool:
-        return self._future.done()
-
     def failed(self) -> bool:
         return self._future.done() and self._future.exception() is not None
 

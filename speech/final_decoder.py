@@ -22,9 +22,6 @@ from speech.segments import Segmenter
 from speech.transcript import FinalTranscript, Word, join_words
 from speech.vad import FRAME_SAMPLES, VoiceActivity
 
-# Words over audio the gate heard nothing in are Whisper's fill for silence ("Thank you.");
-# the slack covers alignment error (~0.1 s).
-_WORD_SLACK_S = 0.1
 # A segment with less voiced audio than this (a breath, a cough, a noise after the last
 # word) whose decode is doubtful held no words: Whisper, given a scrap of noise after a
 # prompt, writes "Yeah." or "Thank you." rather than nothing.
@@ -49,10 +46,6 @@ class FinalDecoder:
         self._jobs: list[Spare[Pass]] = []  # closed segments, in order
         self._words: list[tuple[Word, ...]] = []  # decoded segments' words, in order
         self._closed = False
-
-    @property
-    def segments_decoded(self) -> int:
-        return len(self._words)
 
     def advance(self) -> None:
         """Look for new cuts; hand the next closed segment to a spare worker."""
@@ -103,8 +96,7 @@ class FinalDecoder:
         index = len(self._jobs)
         if index >= len(self._segmenter.cuts) or index > len(self._words):
             return
-        bounds = [0, *self._segmenter.cuts]
-        job = self._job(bounds[index] * FRAME_SAMPLES, bounds[index + 1] * FRAME_SAMPLES)
+        job = self._job(*self._closed_span(index))
         self._jobs.append(job)
         job.add_done_callback(lambda: self._decoded(index))
         self._scheduler.offer(job)
@@ -113,10 +105,14 @@ class FinalDecoder:
         job = self._jobs[index]
         if self._closed or index != len(self._words) or job.failed():
             return  # after a failure `finish()` asks again, as urgent work
-        bounds = [0, *self._segmenter.cuts]
-        start, stop = bounds[index] * FRAME_SAMPLES, bounds[index + 1] * FRAME_SAMPLES
-        self._words.append(self._heard(job.outcome(), start, stop))
+        self._words.append(self._heard(job.outcome(), *self._closed_span(index)))
         self._offer_next()
+
+    def _closed_span(self, index: int) -> tuple[int, int]:
+        """Start and end (samples) of closed segment `index`."""
+        cuts = self._segmenter.cuts
+        start = cuts[index - 1] if index else 0
+        return start * FRAME_SAMPLES, cuts[index] * FRAME_SAMPLES
 
     def _job(self, start: int, stop: int) -> Spare[Pass]:
         start_s, stop_s = start / SAMPLE_RATE, stop / SAMPLE_RATE
@@ -135,10 +131,7 @@ class FinalDecoder:
         doubtful = result.avg_logprob < self._model.settings.logprob_threshold
         if voiced_s < _BRIEF_VOICED_S and doubtful:
             return ()
-        slack = _WORD_SLACK_S
-        return tuple(
-            w for w in result.words if self._vad.any_voiced(w.start - slack, w.end + slack)
-        )
+        return tuple(self._vad.over_voice(result.words))
 
 
 def _silent() -> Pass:

@@ -38,12 +38,22 @@ _LEAD_S = 0.5
 # Voiced audio this long after the last committed word is new speech, not that word's tail
 # (attention word ends are ~0.1 s exact).
 _NEW_SPEECH_GAP_S = 0.3
-_WORD_SLACK_S = 0.1
 # A quiet stretch shorter than this is a stop consonant, not a pause to cut in.
 _MIN_PAUSE_S = 0.15
 # Interim prompts hold a multiple of this many previous-text tokens (the oldest few go): a
 # batch cuts its prompts to the shortest, so rounding costs little and keeps lengths close.
 _PROMPT_STEP = 16
+
+
+def needs_interim_passes(settings: SpeechSettings, duration_s: float) -> bool:
+    """Whether transcribing a whole recording needs the interim passes a live session
+    would have made: the `tail` final keeps their committed words, and so does `full`
+    past the 30 s one pass holds. Otherwise `finalize()` decodes the audio alone, and
+    passes would be wasted work."""
+    strategy = settings.final_strategy
+    return strategy == "tail" or (
+        strategy == "full" and duration_s * SAMPLE_RATE > _MAX_SAMPLES_PER_PASS
+    )
 
 
 class StreamingTranscriber:
@@ -136,7 +146,8 @@ class StreamingTranscriber:
             if self._due(end):
                 if self._tail_has_speech(end):
                     result = await self._decode(end)
-                    newly = self._agreement.insert(self._voiced_words(result.words))
+                    # Passes over much the same silence agree on its filler words.
+                    newly = self._agreement.insert(self._vad.over_voice(result.words))
                     self._bound_window(end)
                     if not newly and not self._agreement.tentative:
                         self._skip_settled()
@@ -222,13 +233,6 @@ class StreamingTranscriber:
             return await self._scheduler.decode(window)
         (result,) = await self._model.run_interim(decode_windows, self._model, [window])
         return result
-
-    def _voiced_words(self, words: tuple[Word, ...]) -> list[Word]:
-        """Words over audio the voice gate heard nothing in are dropped: Whisper fills
-        silence after a sentence with "Thank you." and such, and three passes over
-        much the same silence agree on it. Slack covers alignment error (~0.1 s)."""
-        slack = _WORD_SLACK_S
-        return [w for w in words if self._vad.any_voiced(w.start - slack, w.end + slack)]
 
     def _bound_window(self, end: int) -> None:
         end_s = end / SAMPLE_RATE

@@ -12,11 +12,14 @@ import numpy as np
 import numpy.typing as npt
 
 from speech.audio import SAMPLE_RATE, Samples
+from speech.transcript import Word
 
 FRAME_SAMPLES = SAMPLE_RATE * 30 // 1000
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 _FLOOR_RISE_DB_PER_S = 6.0
 _FLOOR_MIN_DBFS = -80.0
+# Attention word times are ~0.1 s exact.
+_WORD_SLACK_S = 0.1
 
 
 def frame_levels_db(audio: Samples) -> npt.NDArray[np.float64]:
@@ -64,6 +67,12 @@ class VoiceActivity:
         first = max(0, int(start_s / FRAME_S))
         last = len(self._voiced) if end_s is None else int(np.ceil(end_s / FRAME_S))
         return any(self._voiced[first:last])
+
+    def over_voice(self, words: tuple[Word, ...] | list[Word]) -> list[Word]:
+        """The words over audio with a voiced frame: Whisper fills silence after a
+        sentence with "Thank you." and such, where the gate heard nothing."""
+        slack = _WORD_SLACK_S
+        return [w for w in words if self.any_voiced(w.start - slack, w.end + slack)]
 
     def voiced_seconds(self, start_s: float = 0.0, end_s: float | None = None) -> float:
         """Voiced time in the frames overlapping [start_s, end_s) (all frames by default)."""

@@ -11,11 +11,9 @@ import asyncio
 from realtime.engine import WhisperEngine
 from realtime.ports import Samples
 from speech.audio import SAMPLE_RATE
-from speech.decoding import HOP, MAX_FRAMES
 from speech.settings import SpeechSettings
+from speech.streaming import needs_interim_passes
 from speech.transcript import FinalTranscript
-
-_ONE_PASS_S = MAX_FRAMES * HOP / SAMPLE_RATE
 
 
 class Engines:
@@ -46,15 +44,11 @@ class Engines:
 async def transcribe(engine: WhisperEngine, audio: Samples) -> FinalTranscript:
     """The final transcript of a whole recording, as a live session would have made it.
 
-    The `tail` final strategy (or `full` past the 30 s one pass holds) needs the interim
-    passes that move the window along, as it got them live; otherwise `finalize()` decodes
-    the audio alone, so passes would be wasted work.
+    Interim passes are made only where the final needs them (`needs_interim_passes`).
     """
     settings = engine.settings
     transcriber = engine.transcriber()
-    strategy = settings.final_strategy
-    long = len(audio) / SAMPLE_RATE > _ONE_PASS_S
-    if strategy == "tail" or (strategy == "full" and long):
+    if needs_interim_passes(settings, len(audio) / SAMPLE_RATE):
         step = SAMPLE_RATE * settings.interim_interval_ms // 1000
         for offset in range(0, len(audio), step):
             transcriber.feed(audio[offset : offset + step])
