@@ -101,6 +101,18 @@ def interim_lag(record: Record) -> list[tuple[float, float]]:
     return lags
 
 
+def last_interim_errors(record: Record, programme: Programme) -> tuple[int, int]:
+    """Word errors of the last interim (committed and tentative text) against the reference
+    words that end within the audio it covers: what the learner last saw live."""
+    interims = [m for _, m in record.received if m["type"] == "interim_transcript"]
+    if not interims:
+        return 0, 0
+    last = interims[-1]
+    heard_to = last["audio_ms"] / 1000
+    reference = " ".join(w.text for w in programme.words if w.end <= heard_to)
+    return word_errors(reference, f"{last['committed']} {last['tentative']}")
+
+
 def report(records: list[Record], programme: Programme) -> dict[str, Any]:
     """Latency summaries over the words of all `records` (sessions of `programme`)."""
     words = [w for r in records if r.final is not None for w in word_latencies(r, programme)]
@@ -112,6 +124,7 @@ def report(records: list[Record], programme: Programme) -> dict[str, Any]:
     lags = [lag for r in records for lag in interim_lag(r)]
     finals = [r.stop_to_final for r in records if r.stop_to_final is not None]
     errors = [word_errors(programme.text, r.final["transcript"]) for r in records if r.final]
+    live = [last_interim_errors(r, programme) for r in records]
     return {
         "sessions": len(records),
         "failed": [r.error for r in records if r.error],
@@ -128,6 +141,7 @@ def report(records: list[Record], programme: Programme) -> dict[str, Any]:
         "interim_lag_last_third": summary([lag for at, lag in lags if at >= 2 * third]),
         "stop_to_final": summary(finals),
         "wer": round(sum(e for e, _ in errors) / max(1, sum(n for _, n in errors)), 3),
+        "interim_wer": round(sum(e for e, _ in live) / max(1, sum(n for _, n in live)), 3),
         "interims_per_session": round(
             sum(
                 len([m for _, m in r.received if m["type"] == "interim_transcript"])

@@ -112,6 +112,7 @@ def table(result: dict[str, Any]) -> str:
         lines.append(f"{name:<34}{s['n']:>6}{s['p50_ms']:>9}{s['p95_ms']:>9}  {target}")
     lines.append(
         f"WER: {result['stream_s']} s stream {long['wer']:.3f}, jfk {jfk['wer']:.3f}; "
+        f"last interim {long['interim_wer']:.3f}; "
         f"words never shown {long['never_shown']}, not committed before stop "
         f"{long['not_committed_before_stop']}; interims/session {long['interims_per_session']}"
     )

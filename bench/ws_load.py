@@ -9,8 +9,9 @@ For each N, N learners (one account each) stream the same ~41 s programme as
 stop and await their final, all against one `parley serve` process (started on
 127.0.0.1 with SQLite unless `--server`). Per N: interim and committed word latency,
 stop -> final, whether latency grows over the session (first vs last third of the
-stream), word error rate, and CPU use of the server and of everything else on the
-machine (this client included) as shares of all cores, from /proc.
+stream), word error rate (of the final, and of the last interim over the audio it
+covers), and CPU use of the server and of everything else on the machine (this client
+included) as shares of all cores, from /proc.
 
 A level passes when every session got its final, interim p95 <= `--target-ms` and
 latency does not grow: last-third p95 at most 30 % and 200 ms above the first third's,
@@ -75,7 +76,7 @@ def row(r: dict[str, Any], target_ms: float) -> str:
     return (
         f"{r['n']:>3} {i['p50_ms']:>6} {i['p95_ms']:>6} {c['p50_ms']:>6} {c['p95_ms']:>6} "
         f"{first['p95_ms']:>6}>{last['p95_ms']:<6} {r['interim_lag_last_third']['p95_ms']:>6} "
-        f"{f['p50_ms']:>6} {f['p95_ms']:>6} {r['wer']:>5.3f} "
+        f"{f['p50_ms']:>6} {f['p95_ms']:>6} {r['wer']:>5.3f} {r['interim_wer']:>5.3f} "
         f"{cpu.get('server_util', float('nan')):>5.2f} "
         f"{cpu.get('other_util', cpu.get('machine_util', float('nan'))):>5.2f} "
         f"{len(r['failed']):>3} {'yes' if r['ok'] else 'NO'}"
@@ -83,9 +84,9 @@ def row(r: dict[str, Any], target_ms: float) -> str:
 
 
 HEADER = (
-    "  N interim(ms)   committed   p95 1st>last    lag  stop->final   WER   cpu  other"
+    "  N interim(ms)   committed   p95 1st>last    lag  stop->final   WER   WER   cpu  other"
     " bad ok\n"
-    "       p50    p95    p50    p95    third       p95    p50    p95        srv"
+    "       p50    p95    p50    p95    third       p95    p50    p95 final  live   srv"
 )
 
 

@@ -11,9 +11,10 @@ same amount instead of queues growing. Handing each free worker whatever windows
 waiting, as this scheduler first did, kept batches at one or two windows under load:
 the workers free up at staggered moments.
 
-Work that may wait (`Spare`: the final transcript's segments, decoded while the learner
-still speaks) runs only when no pass waits and a worker stays free for the next one; the
-learner's `stop` turns it into urgent work if it has not started by then.
+Work that may wait (the final transcript's segments, decoded while the learner still
+speaks: `speech.segment_batch`) runs only when no pass waits and a worker stays free for
+the next one, as many segments of any sessions as wait (up to `max_batch`) in one call;
+the learner's `stop` runs what has not started by then as urgent work.
 
 A session asks for one pass at a time (`StreamingTranscriber.update()` serialises), so at
 most one window per session waits here. Sessions with nothing new never get here: the
@@ -27,67 +28,11 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
 
 from speech.decoding import Pass
 from speech.model import SpeechModel
+from speech.segment_batch import SegmentJob, run_jobs
 from speech.window_batch import States, Window, decode_encoded, encode_window
-
-T = TypeVar("T")
-
-
-class Spare(Generic[T]):
-    """Blocking inference `fn(*args)` for a spare worker (see `PassScheduler.offer`).
-
-    Use from one event loop. `result()` is the outcome, running the work at once, as
-    urgent work, if it has not started yet.
-    """
-
-    def __init__(self, model: SpeechModel, fn: Callable[..., T], *args: Any) -> None:
-        self._model = model
-        self._call = (fn, args)
-        self._future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self.started = False
-        self.withdrawn = False
-
-    def failed(self) -> bool:
-        return self._future.done() and self._future.exception() is not None
-
-    def outcome(self) -> T:
-        """The result of work that is done (raises its exception)."""
-        return self._future.result()
-
-    def add_done_callback(self, callback: Callable[[], None]) -> None:
-        self._future.add_done_callback(lambda _: callback())
-
-    def withdraw(self) -> None:
-        """Not wanted any more: it will not start (what has started runs to its end)."""
-        self.withdrawn = True
-
-    async def result(self) -> T:
-        if not self.started:
-            self.started = True
-            fn, args = self._call
-            await self._settle(self._model.run(fn, *args))
-        return await asyncio.shield(self._future)
-
-    async def run_spare(self) -> None:
-        if self.withdrawn:
-            return  # between the offer and now; `result()` still runs it if asked
-        self.started = True
-        fn, args = self._call
-        await self._settle(self._model.run_interim(fn, *args))
-
-    async def _settle(self, work: Awaitable[T]) -> None:
-        try:
-            value = await work
-        except Exception as exc:
-            if not self._future.done():
-                self._future.set_exception(exc)
-                self._future.exception()  # retrieved here: a withdrawn job's failure is no news
-        else:
-            if not self._future.done():
-                self._future.set_result(value)
 
 
 @dataclass(slots=True)
@@ -116,21 +61,21 @@ class PassScheduler:
         self._running: set[asyncio.Task[None]] = set()
         self._decoding = 0
         self._encoding = 0
-        self._spare: list[Spare[Any]] = []
+        self._spare: list[SegmentJob] = []
         self._order = itertools.count()
         self.calls = 0  # batched decoding calls made
         self.windows = 0  # windows decoded by them
-        self.spare_calls = 0  # `Spare` work run by spare workers
+        self.spare_calls = 0  # calls of segment jobs made by spare workers
         model.on_calm(self._dispatch)
 
     @property
     def waiting(self) -> int:
         return len(self._unencoded) + len(self._encoded)
 
-    def offer(self, work: Spare[Any]) -> None:
-        """Run `work` once a worker is spare: no pass waits, and another worker is free."""
-        self._spare = [w for w in self._spare if not (w.started or w.withdrawn)]
-        self._spare.append(work)
+    def offer(self, job: SegmentJob) -> None:
+        """Run `job` once a worker is spare: no pass waits, and another worker is free."""
+        self._spare = [j for j in self._spare if j.waiting]
+        self._spare.append(job)
         self._dispatch()
 
     async def decode(self, window: Window) -> Pass:
@@ -162,18 +107,20 @@ class PassScheduler:
                 return
 
     def _take_spare(self) -> bool:
-        self._spare = [w for w in self._spare if not (w.started or w.withdrawn)]
+        self._spare = [j for j in self._spare if j.waiting]
         if not self._spare or len(self._running) >= self._workers - self._model.urgent - 1:
             return False
-        work = self._spare.pop(0)
-        task = asyncio.get_running_loop().create_task(self._run_spare(work))
+        jobs, self._spare = self._spare[: self._max_batch], self._spare[self._max_batch :]
+        task = asyncio.get_running_loop().create_task(self._run_spare(jobs))
         self._running.add(task)
         task.add_done_callback(self._spare_done)
         return True
 
-    async def _run_spare(self, work: Spare[Any]) -> None:
-        await work.run_spare()
-        self.spare_calls += work.started
+    async def _run_spare(self, jobs: list[SegmentJob]) -> None:
+        jobs = [j for j in jobs if j.waiting]  # withdrawn between the take and now
+        if jobs:
+            self.spare_calls += 1
+            await run_jobs(self._model, jobs, urgent=False)
 
     def _spare_done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)

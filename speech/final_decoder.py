@@ -1,23 +1,25 @@
 """The final transcript, decoded segment by segment as the segments close.
 
-Each segment (see `speech.segments`) is decoded on its own, sized to its audio, with the
-text of the segments before it as the prompt; a closed segment is decoded while the
-learner goes on speaking, by a spare worker (`speech.batching.Spare`), so that `stop`
-leaves only what is still undecoded: usually the last segment, or nothing when the
-learner paused before stopping. What a segment's decode gives depends on its audio and on
-the text before it alone, never on when it ran: the final of a resumed session is that of
-an uninterrupted one.
+Each segment (see `speech.segments`) is decoded as it would be alone, however many
+segments share its call (`speech.segment_batch`). A closed segment is handed at once to
+the node's spare workers, which decode it while the learner goes on speaking, batched
+with other sessions' segments, so that `stop` leaves only what is still undecoded:
+usually the last segment, or nothing when the learner paused before stopping. What is
+left is decoded in one urgent call. What a segment's decode gives depends on its audio
+alone, never on when or with what it ran: the final of a resumed session is that of an
+uninterrupted one.
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 from collections.abc import Callable
 
 from speech.audio import SAMPLE_RATE, Samples
-from speech.batching import PassScheduler, Spare
-from speech.decoding import EMPTY_PASS, Pass, decode
+from speech.batching import PassScheduler
+from speech.decoding import EMPTY_PASS, Pass
 from speech.model import SpeechModel
+from speech.segment_batch import SegmentJob, run_jobs
 from speech.segments import Segmenter
 from speech.transcript import FinalTranscript, Word, join_words
 from speech.vad import FRAME_SAMPLES, VoiceActivity
@@ -43,20 +45,23 @@ class FinalDecoder:
         self._audio = audio
         self._scheduler = scheduler
         self._segmenter = Segmenter(vad)
-        self._jobs: list[Spare[Pass]] = []  # closed segments, in order
-        self._words: list[tuple[Word, ...]] = []  # decoded segments' words, in order
+        self._jobs: list[SegmentJob] = []  # closed segments, in order
         self._closed = False
 
     def advance(self) -> None:
-        """Look for new cuts; hand the next closed segment to a spare worker."""
+        """Look for new cuts; hand newly closed segments to the spare workers."""
         if self._segmenter.advance():
-            self._offer_next()
+            while len(self._jobs) < len(self._segmenter.cuts) and not self._closed:
+                job = self._job(*self._closed_span(len(self._jobs)))
+                self._jobs.append(job)
+                if self._scheduler is not None and job.waiting:
+                    self._scheduler.offer(job)
 
     def close(self) -> None:
         """Nothing more will be asked: work not started yet is withdrawn."""
         self._closed = True
         for job in self._jobs:
-            job.withdraw()
+            job.withdrawn = True
 
     async def finish(self, end: int) -> FinalTranscript:
         """The final transcript of the first `end` samples (everything fed)."""
@@ -69,17 +74,23 @@ class FinalDecoder:
             spans[-1] = (spans[-1][0], end)  # the last, partial frame belongs to it
         elif not spans and end:
             spans = [(0, end)]
-        for index, (start, stop) in enumerate(spans):
-            if index < len(self._words):
-                continue
-            job = self._jobs[index] if index < len(self._jobs) else None
-            if job is None or job.failed():
-                job = self._job(start, stop)  # a failed spare run is tried once more
-            result = await job.result()
-            if index == len(self._words):  # unless its own callback got there first
-                self._words.append(self._heard(result, start, stop))
+        # A failed spare run is tried once more; the open segment is decoded now.
+        jobs = [
+            self._jobs[i]
+            if i < len(self._jobs) and not self._jobs[i].failed()
+            else self._job(*span)
+            for i, span in enumerate(spans)
+        ]
         self.close()
-        words = tuple(w for segment in self._words for w in segment)
+        left = [job for job in jobs if not job.started and not job.future.done()]
+        if left:
+            await run_jobs(self._model, left, urgent=True)
+        results = await asyncio.gather(*(asyncio.shield(job.future) for job in jobs))
+        words = tuple(
+            w
+            for result, (start, stop) in zip(results, spans, strict=True)
+            for w in self._heard(result, start, stop)
+        )
         return FinalTranscript(
             text=join_words(words),
             words=words,
@@ -88,42 +99,18 @@ class FinalDecoder:
             segments=tuple((a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in spans),
         )
 
-    def _offer_next(self) -> None:
-        """Offer the next closed segment once the one before it is decoded (its text is
-        the prompt)."""
-        if self._closed or self._scheduler is None:
-            return
-        index = len(self._jobs)
-        if index >= len(self._segmenter.cuts) or index > len(self._words):
-            return
-        job = self._job(*self._closed_span(index))
-        self._jobs.append(job)
-        job.add_done_callback(lambda: self._decoded(index))
-        self._scheduler.offer(job)
-
-    def _decoded(self, index: int) -> None:
-        job = self._jobs[index]
-        if self._closed or index != len(self._words) or job.failed():
-            return  # after a failure `finish()` asks again, as urgent work
-        self._words.append(self._heard(job.outcome(), *self._closed_span(index)))
-        self._offer_next()
-
     def _closed_span(self, index: int) -> tuple[int, int]:
         """Start and end (samples) of closed segment `index`."""
         cuts = self._segmenter.cuts
         start = cuts[index - 1] if index else 0
         return start * FRAME_SAMPLES, cuts[index] * FRAME_SAMPLES
 
-    def _job(self, start: int, stop: int) -> Spare[Pass]:
-        start_s, stop_s = start / SAMPLE_RATE, stop / SAMPLE_RATE
-        if not self._vad.any_voiced(start_s, stop_s):
-            return Spare(self._model, _silent)
-        context = join_words([w for segment in self._words for w in segment])
-        # Shared with the evaluator, which forces the reference onto each segment.
-        work = functools.partial(
-            decode, self._model, self._audio()[start:stop], context=context, offset_s=start_s
-        )
-        return Spare(self._model, functools.partial(work, reuse=True))
+    def _job(self, start: int, stop: int) -> SegmentJob:
+        start_s = start / SAMPLE_RATE
+        job = SegmentJob(self._audio()[start:stop], start_s)
+        if not self._vad.any_voiced(start_s, stop / SAMPLE_RATE):
+            job.settle(EMPTY_PASS)
+        return job
 
     def _heard(self, result: Pass, start: int, stop: int) -> tuple[Word, ...]:
         """The segment's words over voiced audio; none from a scrap of doubtful noise."""
@@ -132,7 +119,3 @@ class FinalDecoder:
         if voiced_s < _BRIEF_VOICED_S and doubtful:
             return ()
         return tuple(self._vad.over_voice(result.words))
-
-
-def _silent() -> Pass:
-    return EMPTY_PASS

@@ -1,0 +1,160 @@
+"""The final transcript's segments, decoded many at a time, each as it would be alone.
+
+A segment (see `speech.segments`) is encoded alone at its own length plus one second of
+padding (the encoding the evaluator reuses), then continued with the encoder output of
+pure padding (`SpeechModel.padding_states`) to its bucket: the next multiple of five
+seconds. Segments of one bucket share a `generate` call, greedy, with the same prompt
+and a token budget set by the bucket. CTranslate2 on the CPU computes each member of such
+a batch exactly as it computes it alone (the same tokens and scores, to the bit: see
+tests/speech/test_segment_batch.py; its batched alignment does not, so each segment is
+aligned alone), so what a segment's decode gives depends on its audio alone, never on
+which segments of which sessions shared its call: a resumed session's final is that of
+an uninterrupted one.
+
+The prompt holds no previous text, so that a segment's decode need not wait for the one
+before it: a session's segments left at `stop` are decoded in one call. On the 40.7 s
+programme of bench/ws_latency.py this also lowered the final's word error rate, from
+0.054 (each segment prompted with the text before it) to 0.022.
+
+One call for many segments is what makes the final cheap under load: a decoding step
+costs little more for a dozen sequences than for one (see `speech.window_batch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import ctranslate2
+import numpy as np
+
+from speech.audio import SAMPLE_RATE, Samples
+from speech.decoding import (
+    EMPTY_PASS,
+    MAX_FRAMES,
+    Pass,
+    alignment_words,
+    drop_outside,
+    drop_repeated_tail,
+    encode,
+    is_heard,
+    prompt_for,
+    scores,
+    token_budget,
+)
+from speech.model import SpeechModel
+
+BUCKET_FRAMES = 500  # 5 s of mel frames
+
+
+class SegmentJob:
+    """One segment's decode, to run in some batch. Use from one event loop."""
+
+    def __init__(self, audio: Samples, offset_s: float) -> None:
+        self.audio = audio
+        self.offset_s = offset_s
+        self.future: asyncio.Future[Pass] = asyncio.get_running_loop().create_future()
+        self.started = False
+        self.withdrawn = False
+
+    @property
+    def waiting(self) -> bool:
+        """Still to run: not started, not withdrawn, no result yet."""
+        return not (self.started or self.withdrawn or self.future.done())
+
+    def failed(self) -> bool:
+        return self.future.done() and self.future.exception() is not None
+
+    def settle(self, result: Pass | BaseException) -> None:
+        if self.future.done():
+            return
+        if isinstance(result, BaseException):
+            self.future.set_exception(result)
+            self.future.exception()  # retrieved: a withdrawn job's failure is no news
+        else:
+            self.future.set_result(result)
+
+
+async def run_jobs(model: SpeechModel, jobs: Sequence[SegmentJob], *, urgent: bool) -> None:
+    """Decode `jobs` in one blocking call (urgent: ahead of interim passes) and settle them."""
+    for job in jobs:
+        job.started = True
+    run = model.run if urgent else model.run_interim
+    try:
+        results = await run(decode_segments, model, [(j.audio, j.offset_s) for j in jobs])
+    except Exception as exc:
+        for job in jobs:
+            job.settle(exc)
+    else:
+        for job, result in zip(jobs, results, strict=True):
+            job.settle(result)
+
+
+def bucket_frames(padded_frames: int) -> int:
+    """The encoder length a segment of `padded_frames` is decoded at."""
+    return min(MAX_FRAMES, -(-padded_frames // BUCKET_FRAMES) * BUCKET_FRAMES)
+
+
+def decode_segments(model: SpeechModel, segments: Sequence[tuple[Samples, float]]) -> list[Pass]:
+    """Transcribe (audio, offset_s) segments, each at most 30 s (blocking)."""
+    passes = [EMPTY_PASS] * len(segments)
+    buckets: dict[int, list[tuple[int, Any]]] = {}
+    for i, (audio, _) in enumerate(segments):
+        if len(audio) >= SAMPLE_RATE // 10:
+            # Shared with the evaluator, which forces the reference onto each segment.
+            enc = encode(model, audio, reuse=True)
+            buckets.setdefault(bucket_frames(enc.padded_frames), []).append((i, enc))
+    for frames, members in sorted(buckets.items()):
+        decoded = _decode_bucket(model, frames, [e for _, e in members])
+        for (i, _), result in zip(members, decoded, strict=True):
+            passes[i] = Pass(
+                tuple(w.shifted(segments[i][1]) for w in result.words),
+                result.no_speech_prob,
+                result.avg_logprob,
+            )
+    return passes
+
+
+def _decode_bucket(model: SpeechModel, frames: int, encoded: Sequence[Any]) -> list[Pass]:
+    padding = model.padding_states()
+    positions = frames // 2
+    batch = np.repeat(padding[None, :positions], len(encoded), axis=0)
+    for row, enc in zip(batch, encoded, strict=True):
+        states = np.asarray(enc.output)[0]
+        row[: len(states)] = states
+    prompt = prompt_for(model, [])
+    settings, eot = model.settings, model.tokenizer.eot
+    results = model.ct2.generate(
+        ctranslate2.StorageView.from_array(batch),
+        [prompt] * len(encoded),
+        beam_size=settings.beam_size,
+        max_length=len(prompt) + token_budget(frames),
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=model.suppress_tokens,
+    )
+    passes = [EMPTY_PASS] * len(encoded)
+    heard: list[tuple[int, list[int]]] = []
+    for k, (enc, result) in enumerate(zip(encoded, results, strict=True)):
+        tokens = [t for t in result.sequences_ids[0][: token_budget(enc.frames)] if t < eot]
+        no_speech, avg_logprob = scores(result, tokens)
+        passes[k] = Pass((), no_speech, avg_logprob)
+        if is_heard(model, tokens, no_speech, avg_logprob):
+            heard.append((k, tokens))
+    for k, tokens in heard:
+        # Aligned alone: CTranslate2's alignment of a batch differs from one member's in
+        # the last bits (enough to move a word boundary by a frame). Within the segment's
+        # own padded frames, so that words the audio does not hold land in its padding,
+        # where `drop_outside` finds them.
+        enc = encoded[k]
+        (alignment,) = model.whisper.find_alignment(
+            model.tokenizer,
+            [tokens],
+            ctranslate2.StorageView.from_array(batch[k : k + 1]),
+            enc.padded_frames,
+        )
+        words = drop_repeated_tail(drop_outside(alignment_words(alignment), enc.duration_s))
+        passes[k] = Pass(tuple(words), passes[k].no_speech_prob, passes[k].avg_logprob)
+    return passes
