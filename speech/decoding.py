@@ -67,33 +67,37 @@ class Pass:
 EMPTY_PASS = Pass((), 1.0, 0.0)
 
 
-def padded_length(frames: int) -> int:
-    """Encoder length for `frames` of content: one second more, even, at most 30 s."""
-    padded = min(MAX_FRAMES, frames + PAD_FRAMES)
-    return padded + padded % 2
+def padded_length(frames: int, *, step: int = 2) -> int:
+    """Encoder length for `frames` of content: at least one second more, rounded up to a
+    multiple of `step` frames (even), at most 30 s."""
+    step += step % 2
+    return min(MAX_FRAMES, -(-(frames + PAD_FRAMES) // step) * step)
 
 
-def mel_window(model: SpeechModel, audio: Samples) -> tuple[npt.NDArray[np.float32], int]:
-    """Mel features of `audio` (at most 30 s) padded with one second, and the content frames."""
+def mel_window(
+    model: SpeechModel, audio: Samples, *, step: int = 2
+) -> tuple[npt.NDArray[np.float32], int]:
+    """Mel features of `audio` (at most 30 s) padded as `padded_length` says, and the
+    content frames."""
     feats = model.whisper.feature_extractor(audio)[:, :-1]
     frames = min(feats.shape[-1], MAX_FRAMES)
-    window = np.zeros((feats.shape[0], padded_length(frames)), dtype=np.float32)
+    window = np.zeros((feats.shape[0], padded_length(frames, step=step)), dtype=np.float32)
     window[:, :frames] = feats[:, :frames]
     return window, frames
 
 
-def encode(model: SpeechModel, audio: Samples, *, reuse: bool = False) -> Encoded:
-    """Encoder output for `audio`. `reuse`: share it through `model.encodings` with other
-    callers over the same audio (the final decode and the evaluation of a recording:
-    the encoder is most of either's cost)."""
+def encode(model: SpeechModel, audio: Samples, *, reuse: bool = False, step: int = 2) -> Encoded:
+    """Encoder output for `audio`, padded as `padded_length` says. `reuse`: share it
+    through `model.encodings` with other callers over the same audio and padding (the
+    final decode and the evaluation of a recording: the encoder is most of either's cost)."""
     key = b""
     if reuse:
         samples = np.ascontiguousarray(audio, dtype=np.float32)
-        key = hashlib.blake2b(samples.tobytes(), digest_size=16).digest()
+        key = hashlib.blake2b(samples.tobytes(), digest_size=16).digest() + step.to_bytes(4)
         cached: Encoded | None = model.encodings.get(key)
         if cached is not None:
             return cached
-    window, frames = mel_window(model, audio)
+    window, frames = mel_window(model, audio, step=step)
     storage = ctranslate2.StorageView.from_array(np.ascontiguousarray(window[None]))
     encoded = Encoded(model.ct2.encode(storage), frames, window.shape[-1])
     if reuse:
@@ -135,17 +139,15 @@ def decode(
     *,
     context: str = "",
     offset_s: float = 0.0,
-    reuse: bool = False,
 ) -> Pass:
     """Transcribe `audio` (16 kHz, at most 30 s) with `context` as the previous text.
 
-    Word times are shifted by `offset_s` (the window's place in the utterance); `reuse`
-    as for `encode`.
+    Word times are shifted by `offset_s` (the window's place in the utterance).
     """
     if len(audio) < SAMPLE_RATE // 10:
         return EMPTY_PASS
     settings = model.settings
-    enc = encode(model, audio, reuse=reuse)
+    enc = encode(model, audio)
     prompt = prompt_tokens(model, context)
     budget = token_budget(enc.frames)
     result = model.ct2.generate(

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 from speech.alignment import Pair, align
 from speech.audio import SAMPLE_RATE, Samples
-from speech.decoding import HOP, MAX_FRAMES, encode
+from speech.decoding import HOP, MAX_FRAMES
 from speech.evaluation import ErrorType, Evaluation, Scores, WordResult
 from speech.feedback import local_feedback
 from speech.fluency import measure_fluency, measure_lexicon
 from speech.model import SpeechModel
 from speech.pronunciation import ForcedWord, force, forced_text
 from speech.scoring import fluency_score, overall_score, word_accuracy, word_goodness
+from speech.segment_batch import segment_encoding
 from speech.text import FILLERS, Token, normalize, source_words
 from speech.transcript import FinalTranscript, Word
 
@@ -236,7 +237,7 @@ class LocalEvaluator:
             words[0] = words[0][:1].upper() + words[0][1:]
             part = audio16k[round(a * SAMPLE_RATE) : round(b * SAMPLE_RATE)]
             # The final transcript's decode has usually just encoded this audio.
-            enc = encode(self._model, part, reuse=True)
+            enc = segment_encoding(self._model, part)
             for i, figures in zip(mine, force(self._model, enc, words), strict=True):
                 out[i] = figures
         return [f for f in out if f is not None]

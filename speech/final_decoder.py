@@ -50,11 +50,12 @@ class FinalDecoder:
 
     def advance(self) -> None:
         """Look for new cuts; hand newly closed segments to the spare workers."""
-        if self._segmenter.advance():
+        # Without spare workers, `finish()` decodes every segment, in one call.
+        if self._segmenter.advance() and self._scheduler is not None:
             while len(self._jobs) < len(self._segmenter.cuts) and not self._closed:
                 job = self._job(*self._closed_span(len(self._jobs)))
                 self._jobs.append(job)
-                if self._scheduler is not None and job.waiting:
+                if job.waiting:
                     self._scheduler.offer(job)
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ from speech.decoding import HOP, MAX_FRAMES, Pass, context_tokens, decode
 from speech.errors import TranscriberClosedError
 from speech.final_decoder import FinalDecoder
 from speech.model import SpeechModel
+from speech.segment_batch import decode_segments
 from speech.settings import SpeechSettings
 from speech.transcript import FinalTranscript, Interim, Word, join_words
 from speech.vad import FRAME_S, VoiceActivity
@@ -185,9 +186,10 @@ class StreamingTranscriber:
         words: tuple[Word, ...]
         full = self._settings.final_strategy == "full" and end <= _MAX_SAMPLES_PER_PASS
         if full and self._vad.any_voiced(0.0):
-            # The evaluator forces the reference onto the same recording: share the encoding.
-            audio = self.audio()[:end]
-            words = (await self._model.run(decode, self._model, audio, reuse=True)).words
+            # One segment: the evaluator forces the reference onto its encoding.
+            segment = (self.audio()[:end], 0.0)
+            (whole,) = await self._model.run(decode_segments, self._model, [segment])
+            words = whole.words
         else:
             if self._tail_has_speech(end):
                 audio, context, start_s = self._window(end)

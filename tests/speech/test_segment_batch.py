@@ -3,9 +3,11 @@ recordings): the resumed-session guarantee rests on it."""
 
 from __future__ import annotations
 
-from speech.audio import SAMPLE_RATE, load_wav_16k
+import numpy as np
+
+from speech.audio import SAMPLE_RATE, Samples, load_wav_16k
 from speech.model import SpeechModel
-from speech.segment_batch import BUCKET_FRAMES, bucket_frames, decode_segments
+from speech.segment_batch import decode_segments, segment_encoding
 from tests.speech.conftest import NATIVE
 from tests.speech.test_streaming import word_error_rate
 
@@ -17,11 +19,16 @@ CLIPS = (
 )
 
 
-def test_buckets_are_whole_multiples_of_five_seconds_up_to_thirty() -> None:
-    assert bucket_frames(300) == BUCKET_FRAMES == 500
-    assert bucket_frames(500) == 500
-    assert bucket_frames(502) == 1000
-    assert bucket_frames(2_990) == 3_000
+def test_segments_are_encoded_in_steps_of_two_and_a_half_seconds(
+    model: SpeechModel, jfk: Samples
+) -> None:
+    # At least one second of padding, up to the next step; never beyond 30 s.
+    lengths = {
+        s: segment_encoding(model, jfk[: int(s * SAMPLE_RATE)]).padded_frames
+        for s in (1.0, 1.6, 4.0, 4.1, 11.0)
+    }
+    assert lengths == {1.0: 250, 1.6: 500, 4.0: 500, 4.1: 750, 11.0: 1250}
+    assert segment_encoding(model, np.tile(jfk, 3)[: 29 * SAMPLE_RATE]).padded_frames == 3000
 
 
 def test_a_segment_decodes_alike_alone_and_in_any_batch(
