@@ -28,6 +28,7 @@ from realtime.protocol import (
     Stop,
     client_message,
 )
+from realtime.registry import NodeFull
 from realtime.service import PracticeService
 from realtime.session import LIVE, PracticeSession, State
 from storage.access import Principal
@@ -141,7 +142,8 @@ async def _message(
                 fatal = isinstance(exc, TooManyRequests)
                 conn.send(Error(code=exc.code, message=exc.message, fatal=fatal))
                 if fatal:
-                    conn.close(CloseCode.TOO_MANY, exc.message)
+                    full = isinstance(exc, NodeFull)
+                    conn.close(CloseCode.NODE_FULL if full else CloseCode.TOO_MANY, exc.message)
                 return session
             except Exception:
                 # Our failure (e.g. the database is down), not the client's: say so plainly.

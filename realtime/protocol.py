@@ -34,6 +34,7 @@ class CloseCode(enum.IntEnum):
     SLOW_CLIENT = 4430
     INTERNAL = 4500
     SHUTTING_DOWN = 4503
+    NODE_FULL = 4509
 
 
 class _Message(BaseModel):

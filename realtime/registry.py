@@ -1,4 +1,4 @@
-"""The live sessions of this node: lookup for resume, and the per-user limit."""
+"""The live sessions of this node: lookup for resume, and the per-user and per-node limits."""
 
 from __future__ import annotations
 
@@ -10,10 +10,23 @@ from realtime.session import LIVE, PracticeSession
 from storage.errors import NotFound, TooManyRequests, Unauthenticated
 
 
+class NodeFull(TooManyRequests):
+    """This node holds as many live sessions as it may: another node should take this one."""
+
+
 class SessionRegistry:
-    def __init__(self, max_per_user: int) -> None:
+    def __init__(self, max_per_user: int, max_per_node: int = 0) -> None:
         self._max_per_user = max_per_user
+        self._max_per_node = max_per_node
         self._sessions: dict[uuid.UUID, PracticeSession] = {}
+
+    @property
+    def live(self) -> int:
+        return sum(1 for s in self._sessions.values() if s.state in LIVE)
+
+    @property
+    def full(self) -> bool:
+        return 0 < self._max_per_node <= self.live
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -28,6 +41,11 @@ class SessionRegistry:
         if live >= self._max_per_user:
             raise TooManyRequests(
                 f"at most {self._max_per_user} live sessions per user", code="too_many_sessions"
+            )
+        if self.full:
+            raise NodeFull(
+                "this server is at capacity; try again shortly (another node may take it)",
+                code="node_full",
             )
 
     def add(self, session: PracticeSession) -> None:

@@ -77,7 +77,9 @@ class PracticeService:
         self.settings = settings
         self.engine = engine
         self.authenticate = authenticate
-        self.registry = SessionRegistry(settings.max_sessions_per_user)
+        self.registry = SessionRegistry(
+            settings.max_sessions_per_user, settings.max_sessions_per_node
+        )
         self._recorder = recorder
         self._exercises = exercises
         self._interval_s = interim_interval_s

@@ -28,6 +28,16 @@ class RealtimeSettings(BaseModel):
     max_sessions_per_user: int = Field(
         default=2, ge=1, description="Live sessions one user may hold at once."
     )
+    max_sessions_per_node: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Live sessions (streaming or finalizing) this node takes at once; 0: no limit. "
+            "Past it a new session gets `node_full` (fatal, close 4509) and `/readyz` answers "
+            "503, so a load balancer sends learners elsewhere while this node's sessions go "
+            "on. Size it with bench/ws_load.py (a 2-core node: 4 to 8)."
+        ),
+    )
     outbox_size: int = Field(
         default=256,
         ge=8,

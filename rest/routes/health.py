@@ -38,6 +38,16 @@ class HubDisconnected(Exception):
     """The hub's Redis connection is down: events reach this node's observers only."""
 
 
+class AtCapacity(Exception):
+    """The node holds `max_sessions_per_node` live sessions: send new learners elsewhere."""
+
+
+async def _check_capacity(request: Request) -> None:
+    practice = getattr(request.app.state, "practice", None)
+    if practice is not None and practice.registry.full:
+        raise AtCapacity("no room for another session")
+
+
 async def _check_hub(request: Request) -> None:
     hub = deps.state(request).hub
     if hub is not None and not hub.available:
@@ -47,12 +57,12 @@ async def _check_hub(request: Request) -> None:
 @router.route(
     "GET",
     "/readyz",
-    summary="Database and (when configured) Redis reachable",
+    summary="Database and (when configured) Redis reachable, room for another session",
     auth=False,
     errors=(503,),
 )
 async def readyz(request: Request) -> Response:
-    checks = {"database": _check_database}
+    checks = {"database": _check_database, "capacity": _check_capacity}
     if deps.state(request).redis is not None:
         checks["redis"] = _check_redis
         checks["hub"] = _check_hub

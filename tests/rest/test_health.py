@@ -16,7 +16,7 @@ def test_health_and_readiness(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "capacity": "ok"}}
 
 
 def test_readiness_reports_an_unreachable_redis(sqlite_url: str, tmp_path: Path) -> None:
