@@ -1,7 +1,7 @@
 """The final transcript's segments, decoded many at a time, each as it would be alone.
 
 A segment (see `speech.segments`) is encoded alone, its audio plus at least one second of
-padding, rounded up to a multiple of 2.5 s (`segment_encoding`: the encoding the evaluator
+padding, rounded up to a multiple of 5 s (`segment_encoding`: the encoding the evaluator
 reuses). Segments of one such length share a `generate` call, greedy, with the same prompt
 and a token budget set by the length. CTranslate2 on the CPU computes each member of such
 a batch exactly as it computes it alone (the same tokens and scores, to the bit: see
@@ -13,10 +13,12 @@ an uninterrupted one.
 The prompt holds no previous text, so that a segment's decode need not wait for the one
 before it: a session's segments left at `stop` are decoded in one call. On the 40.7 s
 programme of bench/ws_latency.py this also lowered the final's word error rate, from
-0.054 (each segment prompted with the text before it) to 0.022. Encoding the extra padding
-(1.25 s a segment on average) costs less than filling a batch with the encoder output of
-pure padding, as the interim passes do: that moved the correlation of the scores with
-the experts' on the published speechocean762 subset from 0.44 to 0.34 (accuracy).
+0.054 (each segment prompted with the text before it) to 0.022. The extra padding is
+encoded (2.5 s a segment on average) rather than filled in with the encoder output of pure
+padding, as the interim passes do: on the published speechocean762 subset (46 utterances)
+the correlation of the accuracy scores with the experts' was 0.44 before, 0.34 with filling,
+0.41 so (the 254 pre-release ones: 0.79 in all three). Steps of 2.5 s gave 0.43, but more,
+smaller batches: stop -> final at 4 sessions (bench/ws_load.py) 1.0 s against 0.63 s.
 
 One call for many segments is what makes the final cheap under load: a decoding step
 costs little more for a dozen sequences than for one (see `speech.window_batch`).
@@ -46,7 +48,7 @@ from speech.decoding import (
 )
 from speech.model import SpeechModel
 
-STEP_FRAMES = 250  # 2.5 s of mel frames
+STEP_FRAMES = 500  # 5 s of mel frames
 
 
 class SegmentJob:

@@ -164,4 +164,4 @@ def test_final_decode_and_evaluation_share_one_encoding(model: SpeechModel, jfk:
     assert segment_encoding(model, jfk.copy()) is first
     assert encode(model, jfk, reuse=True) is not first  # other padding
     assert encode(model, jfk) is not first
-    assert first.padded_frames == 1250 > 1100 + 100  # 11 s of audio: 1 s padding or more
+    assert first.padded_frames == 1500 > 1100 + 100  # 11 s of audio: 1 s padding or more
