@@ -1,14 +1,14 @@
 """The final transcript's segments, decoded many at a time, each as it would be alone.
 
 A segment (see `speech.segments`) is encoded alone, its audio plus at least one second of
-padding, rounded up to a multiple of 5 s (`segment_encoding`: the encoding the evaluator
-reuses). Segments of one such length share a `generate` call, greedy, with the same prompt
-and a token budget set by the length. CTranslate2 on the CPU computes each member of such
-a batch exactly as it computes it alone (the same tokens and scores, to the bit: see
-tests/speech/test_segment_batch.py; its batched alignment does not, so each segment is
-aligned alone), so what a segment's decode gives depends on its audio alone, never on
-which segments of which sessions shared its call: a resumed session's final is that of
-an uninterrupted one.
+padding, rounded up to a multiple of 5 s from 2 s of audio on (`segment_encoding`, the
+encoding the evaluator reuses). Segments of one such length share a `generate` call,
+greedy, with the same prompt and a token budget set by the length. CTranslate2 on the CPU
+computes each member of such a batch exactly as it computes it alone (the same tokens and
+scores, to the bit: see tests/speech/test_segment_batch.py; its batched alignment does
+not, so each segment is aligned alone), so what a segment's decode gives depends on its
+audio alone, never on which segments of which sessions shared its call: a resumed
+session's final is that of an uninterrupted one.
 
 The prompt holds no previous text, so that a segment's decode need not wait for the one
 before it: a session's segments left at `stop` are decoded in one call. On the 40.7 s
@@ -16,12 +16,9 @@ programme of bench/ws_latency.py this also lowered the final's word error rate, 
 0.054 (each segment prompted with the text before it) to 0.022. The extra padding is
 encoded (2.5 s a segment on average) rather than filled in with the encoder output of pure
 padding, as the interim passes do: on the published speechocean762 subset (46 utterances)
-the correlation of the accuracy scores with the experts' was 0.44 before, 0.34 with filling,
-0.41 so (the 254 pre-release ones: 0.79 in all three). Steps of 2.5 s gave 0.43, but more,
-smaller batches: stop -> final at 4 sessions (bench/ws_load.py) 1.0 s against 0.63 s.
-
-One call for many segments is what makes the final cheap under load: a decoding step
-costs little more for a dozen sequences than for one (see `speech.window_batch`).
+the correlation of the accuracy scores with the experts' was 0.44 before, 0.34 with filling
+and 0.46 so (the 254 pre-release ones: 0.79 each time). Steps of 2.5 s made more, smaller
+batches: stop -> final at 4 sessions (bench/ws_load.py) 1.0 s against 0.63 s.
 """
 
 from __future__ import annotations
@@ -47,6 +44,7 @@ from speech.decoding import (
     token_budget,
 )
 from speech.model import SpeechModel
+from speech.segments import MIN_SEGMENT_S
 
 STEP_FRAMES = 500  # 5 s of mel frames
 
@@ -95,8 +93,13 @@ async def run_jobs(model: SpeechModel, jobs: Sequence[SegmentJob], *, urgent: bo
 
 
 def segment_encoding(model: SpeechModel, audio: Samples) -> Encoded:
-    """The encoding of one segment (at most 30 s), shared by its decode and its evaluation."""
-    return encode(model, audio, reuse=True, step=STEP_FRAMES)
+    """The encoding of one segment (at most 30 s), shared by its decode and its evaluation.
+
+    A segment shorter than the shortest one a pause closes (a scrap of noise after the last
+    word, a one-word answer) gets one second of padding alone: Whisper, given half a second
+    of noise and four of padding, writes "you." with confidence."""
+    step = STEP_FRAMES if len(audio) >= MIN_SEGMENT_S * SAMPLE_RATE else 2
+    return encode(model, audio, reuse=True, step=step)
 
 
 def decode_segments(model: SpeechModel, segments: Sequence[tuple[Samples, float]]) -> list[Pass]:

@@ -20,12 +20,12 @@ CLIPS = (
 
 
 def test_segments_are_encoded_in_steps_of_five_seconds(model: SpeechModel, jfk: Samples) -> None:
-    # At least one second of padding, up to the next step; never beyond 30 s.
+    # At least one second of padding, up to the next step (from 2 s on); never beyond 30 s.
     lengths = {
         s: segment_encoding(model, jfk[: int(s * SAMPLE_RATE)]).padded_frames
         for s in (1.0, 1.6, 4.0, 4.1, 11.0)
     }
-    assert lengths == {1.0: 500, 1.6: 500, 4.0: 500, 4.1: 1000, 11.0: 1500}
+    assert lengths == {1.0: 200, 1.6: 260, 4.0: 500, 4.1: 1000, 11.0: 1500}
     assert segment_encoding(model, np.tile(jfk, 3)[: 29 * SAMPLE_RATE]).padded_frames == 3000
 
 
