@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import typing
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -259,4 +260,8 @@ def test_close_codes() -> None:
         "SLOW_CLIENT": 4430,
         "INTERNAL": 4500,
         "SHUTTING_DOWN": 4503,
+        "NODE_FULL": 4509,
     }, "docs/protocol.md lists these; update both together"
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+    for code in CloseCode:
+        assert f"| {int(code)} | `{code.name}` |" in docs
