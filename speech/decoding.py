@@ -146,20 +146,10 @@ def decode(
     """
     if len(audio) < SAMPLE_RATE // 10:
         return EMPTY_PASS
-    settings = model.settings
     enc = encode(model, audio)
     prompt = prompt_tokens(model, context)
     budget = token_budget(enc.frames)
-    result = model.ct2.generate(
-        enc.output,
-        [prompt],
-        beam_size=settings.beam_size,
-        max_length=len(prompt) + budget,
-        return_scores=True,
-        return_no_speech_prob=True,
-        suppress_blank=True,
-        suppress_tokens=model.suppress_tokens,
-    )[0]
+    (result,) = generate(model, enc.output, [prompt], max_length=len(prompt) + budget)
     tokens = [t for t in result.sequences_ids[0] if t < model.tokenizer.eot]
     no_speech, avg_logprob = scores(result, tokens)
     if not is_heard(model, tokens, no_speech, avg_logprob):
@@ -167,6 +157,24 @@ def decode(
     words = align_words(model, enc, tokens)
     words = drop_repeated_tail(drop_outside(words, enc.duration_s))
     return Pass(tuple(w.shifted(offset_s) for w in words), no_speech, avg_logprob)
+
+
+def generate(
+    model: SpeechModel, features: Any, prompts: Sequence[list[int]], *, max_length: int
+) -> list[Any]:
+    """Greedy (or `beam_size`) decoding of encoder output `features` [B, T, D] from
+    `prompts`, with the scores and no-speech probabilities the silence test needs."""
+    results: list[Any] = model.ct2.generate(
+        features,
+        list(prompts),
+        beam_size=model.settings.beam_size,
+        max_length=max_length,
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=model.suppress_tokens,
+    )
+    return results
 
 
 def scores(result: Any, tokens: list[int]) -> tuple[float, float]:

@@ -34,10 +34,11 @@ from speech.decoding import (
     EMPTY_PASS,
     Encoded,
     Pass,
-    alignment_words,
+    align_words,
     drop_outside,
     drop_repeated_tail,
     encode,
+    generate,
     is_heard,
     prompt_for,
     scores,
@@ -125,16 +126,10 @@ def _decode_group(model: SpeechModel, frames: int, encoded: Sequence[Encoded]) -
     """Decode encodings of `frames` padded frames each in one call."""
     batch = np.concatenate([np.asarray(enc.output) for enc in encoded])
     prompt = prompt_for(model, [])
-    settings, eot = model.settings, model.tokenizer.eot
-    results = model.ct2.generate(
-        ctranslate2.StorageView.from_array(batch),
-        [prompt] * len(encoded),
-        beam_size=settings.beam_size,
-        max_length=len(prompt) + token_budget(frames),
-        return_scores=True,
-        return_no_speech_prob=True,
-        suppress_blank=True,
-        suppress_tokens=model.suppress_tokens,
+    eot = model.tokenizer.eot
+    features = ctranslate2.StorageView.from_array(batch)
+    results = generate(
+        model, features, [prompt] * len(encoded), max_length=len(prompt) + token_budget(frames)
     )
     passes = [EMPTY_PASS] * len(encoded)
     heard: list[tuple[int, list[int]]] = []
@@ -146,16 +141,8 @@ def _decode_group(model: SpeechModel, frames: int, encoded: Sequence[Encoded]) -
             heard.append((k, tokens))
     for k, tokens in heard:
         # Aligned alone: CTranslate2's alignment of a batch differs from one member's in
-        # the last bits (enough to move a word boundary by a frame). Within the segment's
-        # own padded frames, so that words the audio does not hold land in its padding,
-        # where `drop_outside` finds them.
+        # the last bits (enough to move a word boundary by a frame).
         enc = encoded[k]
-        (alignment,) = model.whisper.find_alignment(
-            model.tokenizer,
-            [tokens],
-            ctranslate2.StorageView.from_array(batch[k : k + 1]),
-            enc.padded_frames,
-        )
-        words = drop_repeated_tail(drop_outside(alignment_words(alignment), enc.duration_s))
+        words = drop_repeated_tail(drop_outside(align_words(model, enc, tokens), enc.duration_s))
         passes[k] = Pass(tuple(words), passes[k].no_speech_prob, passes[k].avg_logprob)
     return passes

@@ -39,6 +39,7 @@ from speech.decoding import (
     alignment_words,
     drop_outside,
     drop_repeated_tail,
+    generate,
     is_heard,
     mel_window,
     padded_length,
@@ -105,17 +106,9 @@ def decode_encoded(
         prompt_for(model, windows[i].context[len(windows[i].context) - shared :]) for i in live
     ]
     budgets = [token_budget(windows[i].frames) for i in live]
-    settings, eot = model.settings, model.tokenizer.eot
-    results = model.ct2.generate(
-        features,
-        prompts,
-        beam_size=settings.beam_size,
-        max_length=max(len(p) + b for p, b in zip(prompts, budgets, strict=True)) + _LENGTH_SLACK,
-        return_scores=True,
-        return_no_speech_prob=True,
-        suppress_blank=True,
-        suppress_tokens=model.suppress_tokens,
-    )
+    eot = model.tokenizer.eot
+    longest = max(len(p) + b for p, b in zip(prompts, budgets, strict=True))
+    results = generate(model, features, prompts, max_length=longest + _LENGTH_SLACK)
     heard: list[tuple[int, list[int]]] = []  # (index into live, tokens) of windows to align
     for k, (i, result) in enumerate(zip(live, results, strict=True)):
         tokens = [t for t in result.sequences_ids[0][: budgets[k]] if t < eot]

@@ -52,6 +52,14 @@ def server_env(data_dir: Path, db_url: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
+def sqlite_server(data_dir: Path, **extra: str) -> Iterator[Server]:
+    """`running_server` on a fresh SQLite database in `data_dir`."""
+    url = f"sqlite+aiosqlite:///{data_dir / 'parley.db'}"
+    with running_server(data_dir, url, first=True, **extra) as s:
+        yield s
+
+
+@contextmanager
 def running_server(
     data_dir: Path, db_url: str, *, first: bool = True, **extra: str
 ) -> Iterator[Server]:

@@ -10,16 +10,13 @@ import pytest
 
 from realtime.protocol import CloseCode
 from tests.realtime.client import JFK, World, build_world, learner, pcm
-from tests.realtime.server import running_server
+from tests.realtime.server import sqlite_server
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    data = tmp_path_factory.mktemp("server")
-    with running_server(
-        data,
-        f"sqlite+aiosqlite:///{data / 'parley.db'}",
-        PARLEY_REALTIME__MAX_SESSIONS_PER_NODE="1",
+    with sqlite_server(
+        tmp_path_factory.mktemp("server"), PARLEY_REALTIME__MAX_SESSIONS_PER_NODE="1"
     ) as server:
         yield build_world(server)
 

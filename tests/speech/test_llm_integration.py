@@ -17,7 +17,7 @@ from speech.llm.schema import LlmFeedback
 from speech.llm.server import LocalLlamaServer
 from speech.llm.settings import BUNDLED_SMOLLM2, LlmSettings
 from tests.realtime.client import JFK, World, build_world, learner, pcm
-from tests.realtime.server import running_server
+from tests.realtime.server import sqlite_server
 from tests.speech.llm_server import local_llm_server, open_request, read_aloud_request
 
 pytestmark = pytest.mark.slow
@@ -83,10 +83,8 @@ async def test_offline_mode_serves_the_bundled_model_itself() -> None:
 @pytest.fixture(scope="module")
 def world(llama: LocalLlamaServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A real `parley serve` (child process, SQLite, Whisper) asking `llama` for feedback."""
-    data = tmp_path_factory.mktemp("server")
-    with running_server(
-        data,
-        f"sqlite+aiosqlite:///{data / 'parley.db'}",
+    with sqlite_server(
+        tmp_path_factory.mktemp("server"),
         PARLEY_LLM__BASE_URL=llama.base_url,
         PARLEY_LLM__MODEL=llama.model_name,
         PARLEY_LLM__MAX_TOKENS=MAX_TOKENS,
