@@ -8,8 +8,9 @@ starting at random within 1 s, and asks for an interim update as a session does 
 every `interim_interval_ms`), then finalises. Per N: how long `update()` takes (wait plus
 pass: the part of the interim latency the speech core adds), `finalize()` after the last
 chunk, passes per session-second, windows per batched decoding call, the mean window
-length, the process's CPU use, and the inference workers' busy time by kind of work
-(encoding interim windows, decoding them, the final's segments) per session-second.
+length, the process's CPU use, the WER of the last interim and of the final, and the
+inference workers' busy time by kind of work (encoding interim windows, decoding them,
+the final's segments) per session-second.
 Quicker to iterate on than `ws_load.py`, and it isolates the scheduler from the websocket
 stack.
 """
@@ -32,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import PROGRAMME, build_programme, pct
+from bench.common import PROGRAMME, Programme, build_programme, pct, word_errors
 from speech.batching import PassScheduler
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
@@ -82,6 +83,7 @@ async def session(
     updates_ms: list[float],
     windows_s: list[float],
     finals_ms: list[float],
+    heard: list[tuple[str, str]],
 ) -> None:
     await asyncio.sleep(delay_s)
     transcriber = StreamingTranscriber(model, scheduler=scheduler)
@@ -95,21 +97,25 @@ async def session(
             transcriber.feed(pcm[start : start + CHUNK])
 
     feeding = asyncio.create_task(feed())
+    last = ""
     while not feeding.done():
         begun = loop.time()
         windows_s.append(transcriber.window_s)
-        await transcriber.update()
+        interim = await transcriber.update()
+        last = f"{interim.committed} {interim.tentative}"
         updates_ms.append((loop.time() - begun) * 1000)
         await asyncio.sleep(max(0.0, interval_s - (loop.time() - begun)))
     await feeding
     begun = loop.time()
-    await transcriber.finalize()
+    final = await transcriber.finalize()
     finals_ms.append((loop.time() - begun) * 1000)
+    heard.append((last, final.text))
 
 
 async def level(
-    model: SpeechModel, clock: WorkClock, pcm: np.ndarray[Any, Any], n: int, seed: int
+    model: SpeechModel, clock: WorkClock, programme: Programme, n: int, seed: int
 ) -> str:
+    pcm = np.frombuffer(programme.pcm, np.int16).astype(np.float32) / 32768
     settings = model.settings
     scheduler = PassScheduler(
         model, workers=settings.max_concurrent_inference, max_batch=settings.interim_max_batch
@@ -118,11 +124,14 @@ async def level(
     updates_ms: list[float] = []
     windows_s: list[float] = []
     finals_ms: list[float] = []
+    heard: list[tuple[str, str]] = []
     clock.take()
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(
         *(
-            session(model, scheduler, pcm, rng.uniform(0, 1), updates_ms, windows_s, finals_ms)
+            session(
+                model, scheduler, pcm, rng.uniform(0, 1), updates_ms, windows_s, finals_ms, heard
+            )
             for _ in range(n)
         )
     )
@@ -131,13 +140,21 @@ async def level(
     batch = scheduler.windows / max(1, scheduler.calls)
     audio_s = n * len(pcm) / 16_000
     work = {k: v * 1000 / audio_s for k, v in clock.take().items()}
+    interim_wer = _wer(programme.text, [live for live, _ in heard])
+    final_wer = _wer(programme.text, [text for _, text in heard])
     split = " ".join(f"{k}={v:.0f}" for k, v in sorted(work.items(), key=lambda kv: -kv[1]))
     return (
         f"{n:>3} {pct(updates_ms, 0.5):>7.0f} {pct(updates_ms, 0.95):>7.0f} "
         f"{pct(finals_ms, 0.5):>6.0f} {pct(finals_ms, 0.95):>6.0f} "
         f"{rate:>8.2f} {batch:>6.1f} "
-        f"{statistics.fmean(windows_s):>6.1f} {cpu / wall / 2:>5.2f}  {split}"
+        f"{statistics.fmean(windows_s):>6.1f} {cpu / wall / 2:>5.2f} "
+        f"{interim_wer:>5.3f} {final_wer:>5.3f}  {split}"
     )
+
+
+def _wer(reference: str, texts: list[str]) -> float:
+    errors = [word_errors(reference, text) for text in texts]
+    return sum(e for e, _ in errors) / max(1, sum(n for _, n in errors))
 
 
 def main() -> None:
@@ -150,12 +167,11 @@ def main() -> None:
     model = SpeechModel.load(SpeechSettings.model_validate(overrides))
     clock = WorkClock(model)
     programme = build_programme(PROGRAMME, 1.0)
-    pcm = np.frombuffer(programme.pcm, np.int16).astype(np.float32) / 32768
     print(f"{programme.duration_s:.1f} s programme; settings {overrides}")
-    print("  N  update() ms   final ms    passes/  batch window  cpu  work ms per session-s")
-    print("        p50     p95   p50    p95 session-s  size      s")
+    print("  N  update() ms   final ms    passes/  batch window  cpu   WER   WER  work ms per")
+    print("        p50     p95   p50    p95 session-s  size      s      live final session-s")
     for n in args.sessions:
-        print(asyncio.run(level(model, clock, pcm, n, args.seed)), flush=True)
+        print(asyncio.run(level(model, clock, programme, n, args.seed)), flush=True)
     model.close()
 
 

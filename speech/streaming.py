@@ -5,8 +5,9 @@ Each `update()` re-decodes only the window of audio that is not yet settled, siz
 that audio (see `speech.decoding`), with the committed text before the window as the
 decoder's prompt. Words two consecutive passes agree on are committed (LocalAgreement-2)
 and never change. Once the window is longer than `window_trim_s`, its start moves past the
-last committed word, so interim work stays bounded however long the learner speaks. A
-window whose unsettled part holds no voiced frame is not decoded at all.
+last committed word, so interim work stays bounded however long the learner speaks;
+when passes come far apart (the node is busy), tighter limits apply (`loaded_*`
+settings). A window whose unsettled part holds no voiced frame is not decoded at all.
 
 Interim passes go through the node's `PassScheduler` when there is one (batched with other
 sessions' passes); the final transcript never does: by default it is decoded in segments
@@ -44,6 +45,8 @@ _MIN_PAUSE_S = 0.15
 # Interim prompts hold a multiple of this many previous-text tokens (the oldest few go): a
 # batch cuts its prompts to the shortest, so rounding costs little and keeps lengths close.
 _PROMPT_STEP = 16
+# Weight of the newest pass in the smoothed audio between passes (see `_limits`).
+_GAP_WEIGHT = 0.5
 
 
 def needs_interim_passes(settings: SpeechSettings, duration_s: float) -> bool:
@@ -85,6 +88,7 @@ class StreamingTranscriber:
         self._agreement = Agreement(min_probability=self._settings.commit_probability)
         self._window_start = 0
         self._decoded_to = 0
+        self._pass_gap_s: float | None = None
         self._lock = asyncio.Lock()
         self._final_lock = asyncio.Lock()
         self._closing = False
@@ -146,6 +150,7 @@ class StreamingTranscriber:
             end = self._samples
             if self._due(end):
                 if self._tail_has_speech(end):
+                    self._note_gap(end)
                     result = await self._decode(end)
                     # Passes over much the same silence agree on its filler words.
                     newly = self._agreement.insert(self._vad.over_voice(result.words))
@@ -236,15 +241,37 @@ class StreamingTranscriber:
         (result,) = await self._model.run_interim(decode_windows, self._model, [window])
         return result
 
+    @property
+    def loaded(self) -> bool:
+        """Whether passes come so far apart that the window follows the `loaded_*` limits."""
+        threshold_s = self._settings.loaded_pass_gap_ms / 1000
+        return self._pass_gap_s is not None and self._pass_gap_s >= threshold_s
+
+    def _note_gap(self, end: int) -> None:
+        """Smooth the audio that arrived since the last pass: under load the passes of
+        every session stretch alike, while one late pass (a burst of audio) is noise."""
+        if not self._decoded_to:
+            return  # the first pass waits for `min_window_ms`, not for a worker
+        gap_s = (end - self._decoded_to) / SAMPLE_RATE
+        before = self._pass_gap_s
+        self._pass_gap_s = gap_s if before is None else before + _GAP_WEIGHT * (gap_s - before)
+
+    def _limits(self) -> tuple[float, float]:
+        """(window_trim_s, max_window_s) for the next pass."""
+        settings = self._settings
+        if self.loaded:
+            return settings.loaded_window_trim_s, settings.loaded_max_window_s
+        return settings.window_trim_s, settings.max_window_s
+
     def _bound_window(self, end: int) -> None:
         end_s = end / SAMPLE_RATE
-        settings = self._settings
-        if self.window_s > settings.max_window_s:
+        trim_s, max_s = self._limits()
+        if self.window_s > max_s:
             # Passes keep disagreeing: settle the older words rather than grow the window.
-            self._agreement.commit_before(end_s - settings.window_trim_s / 2)
-        if self.window_s <= settings.window_trim_s or not self._agreement.committed:
-            if self.window_s > settings.max_window_s:
-                self._move_window(end_s - settings.window_trim_s)
+            self._agreement.commit_before(end_s - trim_s / 2)
+        if self.window_s <= trim_s or not self._agreement.committed:
+            if self.window_s > max_s:
+                self._move_window(end_s - trim_s)
             return
         self._move_window(self._best_cut(end_s))
 

@@ -89,6 +89,35 @@ async def test_interim_window_stays_bounded(model: SpeechModel) -> None:
     assert "prudently" in final.text.lower() or "leisure" in final.text.lower()
 
 
+async def test_passes_far_apart_keep_the_window_short(
+    model: SpeechModel, manifest: dict[str, str]
+) -> None:
+    """A busy node's passes each see a second of new audio: the window follows the
+    `loaded_*` limits, committed text still only grows, and the final is untouched."""
+    names = ["jfk.wav", "sense_and_sensibility_01_austen_64kb-0870.wav"]
+    audio = np.concatenate([load_wav_16k(NATIVE / n) for n in names])
+    results = {}
+    for gap_ms in (600, 60_000):  # 60 s: never counted as loaded
+        settings = model.settings.model_copy(update={"loaded_pass_gap_ms": gap_ms})
+        transcriber = StreamingTranscriber(model, settings=settings)
+        longest, committed = 0.0, [""]
+        for start in range(0, len(audio), 10 * CHUNK):
+            transcriber.feed(audio[start : start + 10 * CHUNK])
+            longest = max(longest, transcriber.window_s)
+            interim = await asyncio.wait_for(transcriber.update(), 5)
+            assert interim.committed.startswith(committed[-1])
+            committed.append(interim.committed)
+        final = await asyncio.wait_for(transcriber.finalize(), 5)
+        results[gap_ms] = (transcriber.loaded, longest, committed[-1], final.text)
+    loaded, longest, committed_text, final_text = results[600]
+    assert loaded and not results[60_000][0]
+    assert longest <= settings.loaded_max_window_s + 1.0 < results[60_000][1]
+    # What is committed before `stop` is what a learner saw settle: the reference's start.
+    reference = " ".join(manifest[n] for n in names).split()
+    assert word_error_rate(" ".join(reference[: len(committed_text.split())]), committed_text) < 0.2
+    assert final_text == results[60_000][3]
+
+
 async def test_silence_costs_nothing_and_finalises_empty(model: SpeechModel) -> None:
     transcriber = StreamingTranscriber(model)
     for _ in range(30):
