@@ -245,7 +245,8 @@ class StreamingTranscriber:
     def loaded(self) -> bool:
         """Whether passes come so far apart that the window follows the `loaded_*` limits."""
         threshold_s = self._settings.loaded_pass_gap_ms / 1000
-        return self._pass_gap_s is not None and self._pass_gap_s >= threshold_s
+        gap_s = self._pass_gap_s
+        return threshold_s == 0 or (gap_s is not None and gap_s >= threshold_s)
 
     def _note_gap(self, end: int) -> None:
         """Smooth the audio that arrived since the last pass: under load the passes of

@@ -116,6 +116,8 @@ async def test_passes_far_apart_keep_the_window_short(
     reference = " ".join(manifest[n] for n in names).split()
     assert word_error_rate(" ".join(reference[: len(committed_text.split())]), committed_text) < 0.2
     assert final_text == results[60_000][3]
+    always = model.settings.model_copy(update={"loaded_pass_gap_ms": 0})
+    assert StreamingTranscriber(model, settings=always).loaded
 
 
 async def test_silence_costs_nothing_and_finalises_empty(model: SpeechModel) -> None:
