@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import CHUNK_S, Programme, Record, RefWord, summary, word_errors
+from bench.common import CHUNK_S, Programme, Record, RefWord, error_rate, summary, word_errors
 from speech.text import normalize_text
 
 _SLACK_S = 0.2
@@ -140,8 +140,8 @@ def report(records: list[Record], programme: Programme) -> dict[str, Any]:
         "interim_lag_first_third": summary([lag for at, lag in lags if at < third]),
         "interim_lag_last_third": summary([lag for at, lag in lags if at >= 2 * third]),
         "stop_to_final": summary(finals),
-        "wer": round(sum(e for e, _ in errors) / max(1, sum(n for _, n in errors)), 3),
-        "interim_wer": round(sum(e for e, _ in live) / max(1, sum(n for _, n in live)), 3),
+        "wer": round(error_rate(errors), 3),
+        "interim_wer": round(error_rate(live), 3),
         "interims_per_session": round(
             sum(
                 len([m for _, m in r.received if m["type"] == "interim_transcript"])

@@ -189,6 +189,11 @@ def word_errors(reference: str, heard: str) -> tuple[int, int]:
     return sum(p.op != "match" for p in align(ref, hyp)), len(ref)
 
 
+def error_rate(counts: list[tuple[int, int]]) -> float:
+    """Word error rate pooled over `word_errors` results (errors, reference words)."""
+    return sum(e for e, _ in counts) / max(1, sum(n for _, n in counts))
+
+
 # the server
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import PROGRAMME, Programme, build_programme, pct, word_errors
+from bench.common import PROGRAMME, Programme, build_programme, error_rate, pct, word_errors
 from speech.batching import PassScheduler
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
@@ -140,8 +140,8 @@ async def level(
     batch = scheduler.windows / max(1, scheduler.calls)
     audio_s = n * len(pcm) / 16_000
     work = {k: v * 1000 / audio_s for k, v in clock.take().items()}
-    interim_wer = _wer(programme.text, [live for live, _ in heard])
-    final_wer = _wer(programme.text, [text for _, text in heard])
+    interim_wer = error_rate([word_errors(programme.text, live) for live, _ in heard])
+    final_wer = error_rate([word_errors(programme.text, text) for _, text in heard])
     split = " ".join(f"{k}={v:.0f}" for k, v in sorted(work.items(), key=lambda kv: -kv[1]))
     return (
         f"{n:>3} {pct(updates_ms, 0.5):>7.0f} {pct(updates_ms, 0.95):>7.0f} "
@@ -150,11 +150,6 @@ async def level(
         f"{statistics.fmean(windows_s):>6.1f} {cpu / wall / 2:>5.2f} "
         f"{interim_wer:>5.3f} {final_wer:>5.3f}  {split}"
     )
-
-
-def _wer(reference: str, texts: list[str]) -> float:
-    errors = [word_errors(reference, text) for text in texts]
-    return sum(e for e, _ in errors) / max(1, sum(n for _, n in errors))
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ _MIN_PAUSE_S = 0.15
 # Interim prompts hold a multiple of this many previous-text tokens (the oldest few go): a
 # batch cuts its prompts to the shortest, so rounding costs little and keeps lengths close.
 _PROMPT_STEP = 16
-# Weight of the newest pass in the smoothed audio between passes (see `_limits`).
+# Weight of the newest pass in the smoothed audio between passes (see `_note_gap`).
 _GAP_WEIGHT = 0.5
 
 
