@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,18 +114,20 @@ def last_interim_errors(record: Record, programme: Programme) -> tuple[int, int]
     return word_errors(reference, f"{last['committed']} {last['tentative']}")
 
 
-def report(records: list[Record], programme: Programme) -> dict[str, Any]:
-    """Latency summaries over the words of all `records` (sessions of `programme`)."""
-    words = [w for r in records if r.final is not None for w in word_latencies(r, programme)]
-    third = programme.duration_s / 3
+def report(sessions: Sequence[tuple[Record, Programme]]) -> dict[str, Any]:
+    """Latency summaries over the words of all sessions (a record and the programme it
+    streamed; programmes of one length, as `bench.common.rotations` makes)."""
+    records = [r for r, _ in sessions]
+    words = [w for r, p in sessions if r.final is not None for w in word_latencies(r, p)]
+    third = max(p.duration_s for _, p in sessions) / 3 if sessions else 0.0
 
     def shown(keep: Any = lambda w: True) -> dict[str, float]:
         return summary([w.shown_s for w in words if w.shown_s is not None and keep(w.word)])
 
     lags = [lag for r in records for lag in interim_lag(r)]
     finals = [r.stop_to_final for r in records if r.stop_to_final is not None]
-    errors = [word_errors(programme.text, r.final["transcript"]) for r in records if r.final]
-    live = [last_interim_errors(r, programme) for r in records]
+    errors = [word_errors(p.text, r.final["transcript"]) for r, p in sessions if r.final]
+    live = [last_interim_errors(r, p) for r, p in sessions]
     return {
         "sessions": len(records),
         "failed": [r.error for r in records if r.error],

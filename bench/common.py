@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,24 +136,49 @@ def forced_alignment(model: SpeechModel, pcm: bytes, text: str) -> list[tuple[st
 
 def build_programme(files: tuple[str, ...], pause_s: float) -> Programme:
     """Join `files` with `pause_s` of near-silence (-80 dBFS noise, as a microphone gives)."""
+    (programme,) = build_programmes([files], pause_s)
+    return programme
+
+
+def rotations(files: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """`files` started at each of its clips in turn: the same programme, its pauses and
+    dense passages at other times."""
+    return [files[i:] + files[:i] for i in range(len(files))]
+
+
+def build_programmes(orders: Sequence[tuple[str, ...]], pause_s: float) -> list[Programme]:
+    """`build_programme` for each order of clips, aligning each clip's words once."""
     texts = manifest()
     model = SpeechModel.load(SpeechSettings())
+    clips: dict[str, tuple[bytes, list[tuple[str, float, float]]]] = {}
+    try:
+        for name in {name for files in orders for name in files}:
+            pcm = read_pcm(NATIVE / name)
+            clips[name] = (pcm, forced_alignment(model, pcm, texts[name]))
+    finally:
+        model.close()
     noise = np.random.default_rng(7).normal(0, 3, int(pause_s * RATE)).astype("<i2").tobytes()
+    return [_joined(files, clips, noise, texts) for files in orders]
+
+
+def _joined(
+    files: tuple[str, ...],
+    clips: dict[str, tuple[bytes, list[tuple[str, float, float]]]],
+    noise: bytes,
+    texts: dict[str, str],
+) -> Programme:
     parts: list[bytes] = []
     words: list[RefWord] = []
     offset = 0.0
-    try:
-        for i, name in enumerate(files):
-            if i:
-                parts.append(noise)
-                offset += pause_s
-            pcm = read_pcm(NATIVE / name)
-            for token, start, end in forced_alignment(model, pcm, texts[name]):
-                words.append(RefWord(token, offset + start, offset + end))
-            parts.append(pcm)
-            offset += len(pcm) / 2 / RATE
-    finally:
-        model.close()
+    for i, name in enumerate(files):
+        if i:
+            parts.append(noise)
+            offset += len(noise) / 2 / RATE
+        pcm, aligned = clips[name]
+        for token, start, end in aligned:
+            words.append(RefWord(token, offset + start, offset + end))
+        parts.append(pcm)
+        offset += len(pcm) / 2 / RATE
     marked = []
     for i, w in enumerate(words):
         gap_before = w.start - words[i - 1].end if i else 99.0

@@ -86,8 +86,8 @@ async def measure(args: argparse.Namespace, server: Server) -> dict[str, Any]:
             )
     return {
         "stream_s": round(long.duration_s, 1),
-        "long": report(long_runs, long) | {"cpu": long_cpu},
-        "jfk": report(jfk_runs, jfk) | {"cpu": jfk_cpu},
+        "long": report([(r, long) for r in long_runs]) | {"cpu": long_cpu},
+        "jfk": report([(r, jfk) for r in jfk_runs]) | {"cpu": jfk_cpu},
         "env": args.env,
     }
 

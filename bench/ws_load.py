@@ -1,13 +1,17 @@
 """Concurrent learners on one server: how many real-time sessions a node sustains.
 
-    .venv/bin/python bench/ws_load.py [--sessions 1 4 8 12 16 20] [--json]
+    .venv/bin/python bench/ws_load.py [--sessions 1 4 8 12 16 20] [--mix] [--json]
         [--env PARLEY_SPEECH__MAX_CONCURRENT_INFERENCE=2 ...]
         [--server http://127.0.0.1:8000 --token ADMIN_ACCESS_TOKEN --pid SERVER_PID]
 
 For each N, N learners (one account each) stream the same ~41 s programme as
 `ws_latency.py` at real-time pace in 100 ms frames, starting at random within 1 s, then
 stop and await their final, all against one `parley serve` process (started on
-127.0.0.1 with SQLite unless `--server`). Per N: interim and committed word latency,
+127.0.0.1 with SQLite unless `--server`). In step, every session pauses and speaks its
+dense passages within the same second: the worst case. With `--mix`, session i streams
+the programme started at its clip i modulo 6 (the same clips, pauses and length), as
+learners who did not start together would; the latency thirds are still each session's
+own first and last. Per N: interim and committed word latency,
 stop -> final, whether latency grows over the session (first vs last third of the
 stream), word error rate (of the final, and of the last interim over the audio it
 covers), and CPU use of the server and of everything else on the machine (this client
@@ -37,9 +41,10 @@ from bench.common import (
     CpuMeter,
     Programme,
     Server,
-    build_programme,
+    build_programmes,
     create_exercise,
     register_learner,
+    rotations,
     stream_session,
 )
 from bench.ws_latency import server_for
@@ -51,17 +56,20 @@ def grows(first: dict[str, float], last: dict[str, float]) -> bool:
 
 
 async def level(
-    server: Server, exercise_id: str, programme: Programme, n: int, rng: random.Random
+    server: Server, programmes: list[tuple[str, Programme]], n: int, rng: random.Random
 ) -> dict[str, Any]:
+    """N sessions; session i streams programme i modulo their number (exercise, programme)."""
     tokens = [register_learner(server, f"load{n}-{i}") for i in range(n)]
+    chosen = [programmes[i % len(programmes)] for i in range(n)]
     meter = CpuMeter(server.pid)
     records = await asyncio.gather(
         *(
-            stream_session(server, token, exercise_id, programme.pcm, delay_s=rng.uniform(0, 1))
-            for token in tokens
+            stream_session(server, token, exercise_id, p.pcm, delay_s=rng.uniform(0, 1))
+            for token, (exercise_id, p) in zip(tokens, chosen, strict=True)
         )
     )
-    result = report(list(records), programme) | {"cpu": meter.read(), "n": n}
+    sessions = [(r, p) for r, (_, p) in zip(records, chosen, strict=True)]
+    result = report(sessions) | {"cpu": meter.read(), "n": n}
     result["grows"] = grows(result["interim_first_third"], result["interim_last_third"]) or grows(
         result["interim_lag_first_third"], result["interim_lag_last_third"]
     )
@@ -91,14 +99,16 @@ HEADER = (
 
 
 async def run(args: argparse.Namespace, server: Server) -> list[dict[str, Any]]:
-    programme = build_programme(PROGRAMME, args.pause_s)
-    exercise_id = create_exercise(server, programme.text)
+    orders = rotations(PROGRAMME) if args.mix else [PROGRAMME]
+    built = build_programmes(orders, args.pause_s)
+    programmes = [(create_exercise(server, p.text), p) for p in built]
     rng = random.Random(args.seed)
     results = []
-    print(f"{programme.duration_s:.1f} s programme; env {args.env}", flush=True)
+    mode = "rotations (--mix)" if args.mix else "in step"
+    print(f"{built[0].duration_s:.1f} s programme, {mode}; env {args.env}", flush=True)
     print(HEADER, flush=True)
     for n in args.sessions:
-        result = await level(server, exercise_id, programme, n, rng)
+        result = await level(server, programmes, n, rng)
         results.append(result)
         print(row(result, args.target_ms), flush=True)
         if result["failed"]:
@@ -117,6 +127,11 @@ def main() -> None:
     parser.add_argument("--target-ms", type=float, default=1500.0)
     parser.add_argument("--pause-s", type=float, default=1.0, help="silence between clips")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--mix",
+        action="store_true",
+        help="sessions start at different clips of the programme (its rotations)",
+    )
     parser.add_argument("--env", action="append", default=[], help="server setting KEY=VALUE")
     parser.add_argument("--server", help="use this running server instead of starting one")
     parser.add_argument("--token", default="", help="admin access token for --server")

@@ -29,6 +29,7 @@ import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from speech.audio import SAMPLE_RATE
 from speech.decoding import Pass
 from speech.model import SpeechModel
 from speech.segment_batch import SegmentJob, run_jobs
@@ -47,15 +48,19 @@ class PassScheduler:
     """Batches interim passes across sessions. Use from one event loop.
 
     `workers` model calls run at once (at most the model's pool size); `max_batch`
-    windows go into one decoding call.
+    windows go into one decoding call. `spare_audio_s`: most audio in one call of segment
+    jobs (at least one job), so that a spare worker is soon free for passes again.
     """
 
-    def __init__(self, model: SpeechModel, *, workers: int, max_batch: int) -> None:
+    def __init__(
+        self, model: SpeechModel, *, workers: int, max_batch: int, spare_audio_s: float = 8.0
+    ) -> None:
         if workers < 1 or max_batch < 1:
             raise ValueError("workers and max_batch must be at least 1")
         self._model = model
         self._workers = workers
         self._max_batch = max_batch
+        self._spare_samples = int(spare_audio_s * SAMPLE_RATE)
         self._unencoded: list[_Request] = []
         self._encoded: list[_Request] = []
         self._running: set[asyncio.Task[None]] = set()
@@ -110,7 +115,14 @@ class PassScheduler:
         self._spare = [j for j in self._spare if j.waiting]
         if not self._spare or len(self._running) >= self._workers - self._model.urgent - 1:
             return False
-        jobs, self._spare = self._spare[: self._max_batch], self._spare[self._max_batch :]
+        taken = 1
+        audio = len(self._spare[0].audio)
+        while taken < min(len(self._spare), self._max_batch):
+            audio += len(self._spare[taken].audio)
+            if audio > self._spare_samples:
+                break
+            taken += 1
+        jobs, self._spare = self._spare[:taken], self._spare[taken:]
         task = asyncio.get_running_loop().create_task(self._run_spare(jobs))
         self._running.add(task)
         task.add_done_callback(self._spare_done)

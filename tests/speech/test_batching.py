@@ -19,6 +19,7 @@ from speech.audio import SAMPLE_RATE, Samples, load_wav_16k
 from speech.batching import PassScheduler
 from speech.decoding import PAD_FRAMES, Pass, context_tokens, padded_length
 from speech.model import SpeechModel
+from speech.segment_batch import SegmentJob, decode_segments
 from speech.streaming import StreamingTranscriber
 from speech.text import normalize_text
 from speech.window_batch import Window, decode_encoded, decode_windows, encode_window
@@ -211,3 +212,27 @@ async def test_a_final_never_queues_behind_interim_passes(
     between = log[log.index("final call 1 done") + 1 : log.index("final call 2")]
     assert between == [], log
     assert log.count("interim") >= len(windows)  # each window encoded, then decoded
+
+
+async def test_spare_calls_take_a_few_seconds_of_segments_each(
+    model: SpeechModel, jfk: Samples
+) -> None:
+    """Segments that close at once (sessions pausing together) are decoded a few seconds
+    of audio per spare call, so a pass arriving meanwhile never waits behind a long call;
+    each segment's words are those it gets alone."""
+    spans = [(0.0, 3.3), (3.3, 5.6), (5.6, 8.3), (8.3, 11.0)]
+    segments = [(jfk[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)], a) for a, b in spans]
+    alone = [decode_segments(model, [segment])[0] for segment in segments]
+    assert all(r.words for r in alone)
+    calls = []
+    for budget_s in (3.5, 30.0):
+        scheduler = PassScheduler(model, workers=2, max_batch=8, spare_audio_s=budget_s)
+        jobs = [SegmentJob(audio, offset_s) for audio, offset_s in segments]
+        for job in jobs:
+            scheduler.offer(job)
+        results = await asyncio.wait_for(asyncio.gather(*(j.future for j in jobs)), 30)
+        assert [r.words for r in results] == [r.words for r in alone]
+        calls.append(scheduler.spare_calls)
+    # The first offer starts a call at once; the rest wait for it, then go one by one
+    # within 3.5 s, or all together.
+    assert calls == [4, 2]
