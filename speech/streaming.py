@@ -40,6 +40,10 @@ _LEAD_S = 0.5
 # Voiced audio this long after the last committed word is new speech, not that word's tail
 # (attention word ends are ~0.1 s exact).
 _NEW_SPEECH_GAP_S = 0.3
+# A word shorter than this was given no time by alignment.
+_INSTANT_S = 0.02
+# A word ending this close to the window's end may be cut off by it.
+_CUT_OFF_S = 0.3
 # A quiet stretch shorter than this is a stop consonant, not a pause to cut in.
 _MIN_PAUSE_S = 0.15
 # Interim prompts hold a multiple of this many previous-text tokens (the oldest few go): a
@@ -47,6 +51,18 @@ _MIN_PAUSE_S = 0.15
 _PROMPT_STEP = 16
 # Weight of the newest pass in the smoothed audio between passes (see `_note_gap`).
 _GAP_WEIGHT = 0.5
+
+
+def _without_trailing_instant(words: list[Word], end: int) -> list[Word]:
+    """Drop a last word that alignment gives no time at all, well before the window's end:
+    Whisper's guess at what follows a sentence ("Americans. And" in the pause after it in
+    jfk.wav), which two passes agree on as readily as on a word heard. A word cut off by
+    the window's end is left: the next pass hears it whole."""
+    if words:
+        last = words[-1]
+        if last.end - last.start < _INSTANT_S and last.end < end / SAMPLE_RATE - _CUT_OFF_S:
+            return words[:-1]
+    return words
 
 
 def needs_interim_passes(settings: SpeechSettings, duration_s: float) -> bool:
@@ -153,7 +169,8 @@ class StreamingTranscriber:
                     self._note_gap(end)
                     result = await self._decode(end)
                     # Passes over much the same silence agree on its filler words.
-                    newly = self._agreement.insert(self._vad.over_voice(result.words))
+                    heard = _without_trailing_instant(self._vad.over_voice(result.words), end)
+                    newly = self._agreement.insert(heard)
                     self._bound_window(end)
                     if not newly and not self._agreement.tentative:
                         self._skip_settled()
@@ -274,10 +291,11 @@ class StreamingTranscriber:
             if self.window_s > max_s:
                 self._move_window(end_s - trim_s)
             return
-        self._move_window(self._best_cut(end_s))
+        self._move_window(self._best_cut(end_s, max_s))
 
-    def _best_cut(self, end_s: float) -> float:
-        """Where to start the window: the widest gap after a committed word.
+    def _best_cut(self, end_s: float, max_s: float) -> float:
+        """Where to start the window: the widest gap after a committed word that leaves
+        the window no longer than `max_s`.
 
         Attention word boundaries are only ~0.1 s exact, so cutting inside a pause (and
         in its middle) does not clip the onset of the next word; the last second stays.
@@ -286,11 +304,13 @@ class StreamingTranscriber:
             w for w in self._agreement.committed if w.start >= self._window_start / SAMPLE_RATE
         ]
         following = [*committed[1:], *self._agreement.tentative[:1]]
-        best, best_gap = self._agreement.committed_end, -1.0
+        # Words older than the window's limit are committed already (`commit_before`).
+        best, best_gap = max(self._agreement.committed_end, end_s - max_s), -1.0
         for word, after in zip(committed, following, strict=False):
             gap = after.start - word.end
-            if word.end <= end_s - 1.0 and gap >= best_gap:
-                best, best_gap = (word.end + max(after.start, word.end)) / 2, gap
+            cut = (word.end + max(after.start, word.end)) / 2
+            if end_s - max_s <= cut and word.end <= end_s - 1.0 and gap >= best_gap:
+                best, best_gap = cut, gap
         return best
 
     def _skip_settled(self) -> None:
@@ -300,8 +320,15 @@ class StreamingTranscriber:
         after the full stop and keeps doing so pass after pass while the next sentence
         goes unheard. Start the window in the pause after the committed words instead,
         so that it holds only the new speech (the committed text is the prompt).
+
+        Not when the window holds one committed word or less (it started in the pause or
+        in the last word's tail): no sentence to end there, and the word's sound helps
+        Whisper hear the first word after the pause, which a window of only the new
+        speech often misses ("you. Ask" in jfk.wav: nothing until 0.6 s past "ask").
         """
-        if self._agreement.committed and self._agreement.committed_end > self.window_start_s:
+        start_s = self.window_start_s
+        held = [w for w in self._agreement.committed if w.start >= start_s]
+        if len(held) >= 2 and self._agreement.committed_end > start_s:
             pause = self._pause_after_committed()
             if pause is not None:
                 self._move_window(pause)

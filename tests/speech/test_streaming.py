@@ -12,8 +12,9 @@ from speech.decoding import decode, encode
 from speech.model import SpeechModel
 from speech.segment_batch import segment_encoding
 from speech.settings import SpeechSettings
-from speech.streaming import StreamingTranscriber
+from speech.streaming import StreamingTranscriber, _without_trailing_instant
 from speech.text import normalize_text
+from speech.transcript import Word
 from tests.speech.conftest import JFK_TEXT, NATIVE
 
 CHUNK = 1_600  # 100 ms
@@ -196,3 +197,39 @@ def test_final_decode_and_evaluation_share_one_encoding(model: SpeechModel, jfk:
     assert encode(model, jfk, reuse=True) is not first  # other padding
     assert encode(model, jfk) is not first
     assert first.padded_frames == 1500 > 1100 + 100  # 11 s of audio: 1 s padding or more
+
+
+async def test_first_word_after_a_pause_shows_at_once(model: SpeechModel, jfk: Samples) -> None:
+    """jfk.wav paced as a session paces its passes (an update every 300 ms of audio).
+
+    Whisper guesses a word after "Americans." in the pause that follows ("And", placed at
+    no time at all), and two passes agreed on it: committed, it also swallowed the "ask"
+    heard next. After "for you." the window moved into the pause, where Whisper heard
+    nothing of "ask" until 0.6 s after it; the word's tail before it helps."""
+    said = [w for w in decode(model, jfk).words if normalize_text(w.word)]
+    keys = [w.key for w in said]
+    second_ask = said[max(i for i, k in enumerate(keys) if k == "ask")]
+    assert keys[keys.index("americans") + 1] == "ask"  # said alone, there is no "and"
+    transcriber = StreamingTranscriber(model)
+    heard_at: float | None = None
+    committed = ""
+    for start in range(0, len(jfk), CHUNK):
+        transcriber.feed(jfk[start : start + CHUNK])
+        if (start // CHUNK) % 3 != 2:
+            continue
+        interim = await asyncio.wait_for(transcriber.update(), 5)
+        committed = interim.committed
+        words = normalize_text(f"{interim.committed} {interim.tentative}")
+        if heard_at is None and "for you ask" in " ".join(words):
+            heard_at = (start + CHUNK) / 16_000
+    assert "americans and" not in " ".join(normalize_text(committed))
+    assert heard_at is not None
+    assert heard_at <= second_ask.end + 0.4, (heard_at, second_ask.end)
+
+
+def test_a_word_given_no_time_before_the_window_end_is_dropped() -> None:
+    heard = [Word("Americans.", 1.76, 2.04, 0.9), Word("And", 2.04, 2.04, 0.9)]
+    assert _without_trailing_instant(heard, 3 * 16_000) == heard[:1]
+    # At the window's end it may be a word cut off: the next pass decides.
+    assert _without_trailing_instant(heard, int(2.2 * 16_000)) == heard
+    assert _without_trailing_instant(heard[:1], 3 * 16_000) == heard[:1]
