@@ -31,6 +31,7 @@ from realtime.bus import (
     complete,
     new_epoch,
 )
+from realtime.cancelling import cancel_requested
 from realtime.hub_settings import HubSettings
 from realtime.keys import Keys
 
@@ -124,6 +125,8 @@ class RedisBus:
         self._on_reconnect = on_reconnect
 
     async def start(self) -> None:
+        if self._task is not None and not self._task.done():
+            return  # started already: a second loop would outlive `aclose`
         ready = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(ready))
         # Wait for the first connection, but start (degraded) when Redis is down.
@@ -242,6 +245,8 @@ class RedisBus:
                     else:
                         self._handle(message)
             except Exception as exc:  # whatever broke, the loop must live on and reconnect
+                if cancel_requested():
+                    raise asyncio.CancelledError from exc
                 if not isinstance(exc, RedisError | OSError):
                     log.exception("the hub's subscriber connection failed")
                 elif self._up or not connected_before:

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from realtime.cancelling import cancel_requested
 from realtime.lease import LeaseKeeper
 from realtime.session_store import AppendResult, SessionStore
 
@@ -144,6 +145,8 @@ class DurableLog:
                         if result == AppendResult.NOT_OWNER:
                             result = await self._retake(data)
                 except Exception as exc:
+                    if cancel_requested():
+                        raise asyncio.CancelledError from exc
                     if not failing:
                         log.warning(
                             "session %s: audio not durable (retrying): %r", self.session_id, exc

@@ -29,6 +29,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
+from realtime.cancelling import cancel_requested
 from realtime.keys import Keys
 
 log = logging.getLogger("parley.handoff")
@@ -60,6 +61,8 @@ class HandoffChannel:
 
     async def start(self) -> None:
         """Subscribe; waits briefly for the first connection, starts anyway without Redis."""
+        if self._task is not None and not self._task.done():
+            return  # started already: a second loop would outlive `aclose`
         ready = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(ready))
         with contextlib.suppress(TimeoutError):
@@ -149,6 +152,8 @@ class HandoffChannel:
                     elif message.get("type") == "message":
                         self._handle(message["data"])
             except Exception as exc:  # whatever broke, the loop must live on and reconnect
+                if cancel_requested():
+                    raise asyncio.CancelledError from exc
                 if self._up:
                     log.warning("hand-off channel lost (%r); reconnecting", exc)
                 self._up = False

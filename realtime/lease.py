@@ -12,6 +12,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from realtime.cancelling import cancel_requested
+
 log = logging.getLogger("parley.lease")
 
 # Renewals per TTL: two may fail (a slow store, a stalled loop) before the lease lapses.
@@ -43,6 +45,8 @@ class LeaseKeeper:
                 async with asyncio.timeout(self._interval_s):
                     held = await self._renew()
             except Exception as exc:
+                if cancel_requested():
+                    raise asyncio.CancelledError from exc
                 if not failing:
                     log.warning("renewing the lease of %s failed (retrying): %s", self._name, exc)
                 failing = True

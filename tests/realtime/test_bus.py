@@ -281,3 +281,16 @@ async def test_a_burst_of_subscriptions_is_served_not_refused(hub: Hub, bus: Eve
     assert all(len(c.starts) == 1 for c in crowd)
     await publish(bus, "course:3", 1)
     await asyncio.gather(*(c.wait_for(1) for n, c in enumerate(crowd) if n % 7 == 3))
+
+
+async def test_a_bus_started_twice_stops_whole(prefix: str) -> None:
+    """The hub starts its bus, and so may whoever made it: closing it must leave no
+    subscriber loop behind (one would reconnect for ever)."""
+    require("Redis", REDIS_URL)
+    bus = RedisBus(url=REDIS_URL, keys=Keys(prefix), node_id="n1", settings=SETTINGS)
+    bus.bind(lambda _envelope: None, lambda: None)
+    await bus.start()
+    await bus.start()
+    await bus.aclose()
+    loops = [t for t in asyncio.all_tasks() if "RedisBus._run" in repr(t.get_coro())]
+    assert all(t.done() for t in loops)
