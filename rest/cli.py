@@ -13,6 +13,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from rest import cli_demo, cli_evaluate, cli_observe, cli_rescore, cli_worker
 from rest.settings import Settings
 
@@ -133,9 +135,22 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def settings_errors(exc: ValidationError) -> str:
+    """One line per error, named as the environment variable that sets it."""
+    lines = []
+    for error in exc.errors():
+        name = "PARLEY_" + "__".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"  {name}: {error['msg']}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"parley: invalid settings\n{settings_errors(exc)}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.server.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

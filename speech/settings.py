@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 BUNDLED_PREFIX = "bundled:"
 
@@ -157,3 +157,20 @@ class SpeechSettings(BaseModel):
     vad_min_level_dbfs: float = Field(
         default=-55.0, description="Frames quieter than this (dB full scale) are never voiced."
     )
+
+    @model_validator(mode="after")
+    def _windows_trim_below_their_caps(self) -> Self:
+        # A cap under its trim length would commit words on every pass, heard or not.
+        pairs = (
+            ("window_trim_s", self.window_trim_s, "max_window_s", self.max_window_s),
+            (
+                "loaded_window_trim_s",
+                self.loaded_window_trim_s,
+                "loaded_max_window_s",
+                self.loaded_max_window_s,
+            ),
+        )
+        for trim_name, trim, cap_name, cap in pairs:
+            if trim > cap:
+                raise ValueError(f"{trim_name} ({trim}) must not exceed {cap_name} ({cap})")
+        return self

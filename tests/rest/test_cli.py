@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rest.cli import main
 from rest.cli_client import read_recording
 from rest.demo_seed import DEMO_COURSE_ID, DEMO_EXERCISE_ID, ensure_demo
 from storage.engine import create_engine, create_sessionmaker
@@ -128,3 +129,18 @@ async def test_demo_seeding_is_idempotent_and_safe_to_race(db_url: str) -> None:
         assert course is not None and course.status == CourseStatus.PUBLISHED.value
     finally:
         await engine.dispose()
+
+
+def test_invalid_settings_are_named_not_dumped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PARLEY_SPEECH__LOADED_WINDOW_TRIM_S", "6")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid settings" in err and "PARLEY_SPEECH" in err
+    assert "loaded_window_trim_s (6.0) must not exceed loaded_max_window_s (5.0)" in err
+    assert "Traceback" not in err
+    monkeypatch.setenv("PARLEY_SPEECH__MAX_WINDOW_S", "3")
+    assert main(["serve"]) == 2
+    assert "PARLEY_SPEECH__MAX_WINDOW_S: Input should be greater than 5" in capsys.readouterr().err
