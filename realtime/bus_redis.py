@@ -31,7 +31,7 @@ from realtime.bus import (
     complete,
     new_epoch,
 )
-from realtime.cancelling import cancel_requested
+from realtime.cancelling import reraise_if_cancelled
 from realtime.hub_settings import HubSettings
 from realtime.keys import Keys
 
@@ -245,8 +245,7 @@ class RedisBus:
                     else:
                         self._handle(message)
             except Exception as exc:  # whatever broke, the loop must live on and reconnect
-                if cancel_requested():
-                    raise asyncio.CancelledError from exc
+                reraise_if_cancelled(exc)
                 if not isinstance(exc, RedisError | OSError):
                     log.exception("the hub's subscriber connection failed")
                 elif self._up or not connected_before:

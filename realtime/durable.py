@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from realtime.cancelling import cancel_requested
+from realtime.cancelling import reraise_if_cancelled
 from realtime.lease import LeaseKeeper
 from realtime.session_store import AppendResult, SessionStore
 
@@ -145,8 +145,7 @@ class DurableLog:
                         if result == AppendResult.NOT_OWNER:
                             result = await self._retake(data)
                 except Exception as exc:
-                    if cancel_requested():
-                        raise asyncio.CancelledError from exc
+                    reraise_if_cancelled(exc)
                     if not failing:
                         log.warning(
                             "session %s: audio not durable (retrying): %r", self.session_id, exc

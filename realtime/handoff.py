@@ -29,7 +29,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
-from realtime.cancelling import cancel_requested
+from realtime.cancelling import reraise_if_cancelled
 from realtime.keys import Keys
 
 log = logging.getLogger("parley.handoff")
@@ -152,8 +152,7 @@ class HandoffChannel:
                     elif message.get("type") == "message":
                         self._handle(message["data"])
             except Exception as exc:  # whatever broke, the loop must live on and reconnect
-                if cancel_requested():
-                    raise asyncio.CancelledError from exc
+                reraise_if_cancelled(exc)
                 if self._up:
                     log.warning("hand-off channel lost (%r); reconnecting", exc)
                 self._up = False

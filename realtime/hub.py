@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from realtime.bus import BusUnavailable, Envelope, EventBus, Position
-from realtime.cancelling import cancel_requested
+from realtime.cancelling import reraise_if_cancelled
 from realtime.fanout import Fanout, Subscriber
 from realtime.hub_settings import HubSettings
 from realtime.observe_protocol import EventMessage, SessionEnded, SessionStarted, event_body
@@ -158,8 +158,7 @@ class Hub:
             try:
                 await self._bus.publish_batch(batch)
             except Exception as exc:
-                if cancel_requested():
-                    raise asyncio.CancelledError from exc
+                reraise_if_cancelled(exc)
                 if not isinstance(exc, BusUnavailable):
                     log.exception("publishing events failed")
                 for channels, data in batch:
@@ -188,8 +187,7 @@ class Hub:
                 await self._presence.beat(list(self._live.values()))
                 failing = False
             except Exception as exc:
-                if cancel_requested():
-                    raise asyncio.CancelledError from exc
+                reraise_if_cancelled(exc)
                 if not failing:
                     log.warning("presence heartbeat failed: %s", exc)
                 failing = True

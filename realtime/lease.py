@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from realtime.cancelling import cancel_requested
+from realtime.cancelling import reraise_if_cancelled
 
 log = logging.getLogger("parley.lease")
 
@@ -45,8 +45,7 @@ class LeaseKeeper:
                 async with asyncio.timeout(self._interval_s):
                     held = await self._renew()
             except Exception as exc:
-                if cancel_requested():
-                    raise asyncio.CancelledError from exc
+                reraise_if_cancelled(exc)
                 if not failing:
                     log.warning("renewing the lease of %s failed (retrying): %s", self._name, exc)
                 failing = True

@@ -161,16 +161,11 @@ class SpeechSettings(BaseModel):
     @model_validator(mode="after")
     def _windows_trim_below_their_caps(self) -> Self:
         # A cap under its trim length would commit words on every pass, heard or not.
-        pairs = (
-            ("window_trim_s", self.window_trim_s, "max_window_s", self.max_window_s),
-            (
-                "loaded_window_trim_s",
-                self.loaded_window_trim_s,
-                "loaded_max_window_s",
-                self.loaded_max_window_s,
-            ),
-        )
-        for trim_name, trim, cap_name, cap in pairs:
+        for trim_name, cap_name in (
+            ("window_trim_s", "max_window_s"),
+            ("loaded_window_trim_s", "loaded_max_window_s"),
+        ):
+            trim, cap = getattr(self, trim_name), getattr(self, cap_name)
             if trim > cap:
                 raise ValueError(f"{trim_name} ({trim}) must not exceed {cap_name} ({cap})")
         return self

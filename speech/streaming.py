@@ -293,6 +293,9 @@ class StreamingTranscriber:
             return
         self._move_window(self._best_cut(end_s, max_s))
 
+    def _committed_in_window(self) -> list[Word]:
+        return [w for w in self._agreement.committed if w.start >= self.window_start_s]
+
     def _best_cut(self, end_s: float, max_s: float) -> float:
         """Where to start the window: the widest gap after a committed word that leaves
         the window no longer than `max_s`.
@@ -300,9 +303,7 @@ class StreamingTranscriber:
         Attention word boundaries are only ~0.1 s exact, so cutting inside a pause (and
         in its middle) does not clip the onset of the next word; the last second stays.
         """
-        committed = [
-            w for w in self._agreement.committed if w.start >= self._window_start / SAMPLE_RATE
-        ]
+        committed = self._committed_in_window()
         following = [*committed[1:], *self._agreement.tentative[:1]]
         # Words older than the window's limit are committed already (`commit_before`).
         best, best_gap = max(self._agreement.committed_end, end_s - max_s), -1.0
@@ -326,9 +327,10 @@ class StreamingTranscriber:
         Whisper hear the first word after the pause, which a window of only the new
         speech often misses ("you. Ask" in jfk.wav: nothing until 0.6 s past "ask").
         """
-        start_s = self.window_start_s
-        held = [w for w in self._agreement.committed if w.start >= start_s]
-        if len(held) >= 2 and self._agreement.committed_end > start_s:
+        if (
+            len(self._committed_in_window()) >= 2
+            and self._agreement.committed_end > self.window_start_s
+        ):
             pause = self._pause_after_committed()
             if pause is not None:
                 self._move_window(pause)
