@@ -116,7 +116,7 @@ def last_interim_errors(record: Record, programme: Programme) -> tuple[int, int]
 
 def report(sessions: Sequence[tuple[Record, Programme]]) -> dict[str, Any]:
     """Latency summaries over the words of all sessions (a record and the programme it
-    streamed; programmes of one length, as `bench.common.rotations` makes)."""
+    streamed; programmes of one length, as `bench.common.shifted` makes)."""
     records = [r for r, _ in sessions]
     words = [w for r, p in sessions if r.final is not None for w in word_latencies(r, p)]
     third = max(p.duration_s for _, p in sessions) / 3 if sessions else 0.0

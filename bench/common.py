@@ -17,6 +17,7 @@ every latency below.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -135,15 +136,9 @@ def forced_alignment(model: SpeechModel, pcm: bytes, text: str) -> list[tuple[st
 
 
 def build_programme(files: tuple[str, ...], pause_s: float) -> Programme:
-    """Join `files` with `pause_s` of near-silence (-80 dBFS noise, as a microphone gives)."""
+    """Join `files` with `pause_s` of near-silence between them."""
     (programme,) = build_programmes([files], pause_s)
     return programme
-
-
-def rotations(files: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """`files` started at each of its clips in turn: the same programme, its pauses and
-    dense passages at other times."""
-    return [files[i:] + files[:i] for i in range(len(files))]
 
 
 def build_programmes(orders: Sequence[tuple[str, ...]], pause_s: float) -> list[Programme]:
@@ -157,8 +152,47 @@ def build_programmes(orders: Sequence[tuple[str, ...]], pause_s: float) -> list[
             clips[name] = (pcm, forced_alignment(model, pcm, texts[name]))
     finally:
         model.close()
-    noise = np.random.default_rng(7).normal(0, 3, int(pause_s * RATE)).astype("<i2").tobytes()
-    return [_joined(files, clips, noise, texts) for files in orders]
+    return [_joined(files, clips, _noise(pause_s), texts) for files in orders]
+
+
+def _noise(pause_s: float) -> bytes:
+    """`pause_s` of near-silence (-80 dBFS noise, as a microphone gives)."""
+    return np.random.default_rng(7).normal(0, 3, int(pause_s * RATE)).astype("<i2").tobytes()
+
+
+def shifted(programme: Programme, fraction: float, pause_s: float) -> Programme:
+    """`programme` started at `fraction` of its length and run round to where it started,
+    with `pause_s` of near-silence at the seam: cut in the middle of the gap between the
+    two words nearest that point. Sessions streaming the shifts i/N of one programme hold
+    each of its passages equally often in each part of the session, so that a later part
+    of the session is slower only if the node is."""
+    words = programme.words
+    cuts = [((a.end + b.start) / 2, k) for k, (a, b) in enumerate(itertools.pairwise(words), 1)]
+    if not 0 < fraction < 1 or not cuts:
+        return programme
+    cut_s, k = min(cuts, key=lambda c: abs(c[0] - fraction * programme.duration_s))
+    cut = int(cut_s * RATE) * 2
+    noise = _noise(pause_s)
+    moved_s = (len(programme.pcm) - cut + len(noise)) / 2 / RATE
+    start_s = cut / 2 / RATE
+    order = [
+        *(RefWord(w.text, w.start - start_s, w.end - start_s) for w in words[k:]),
+        *(RefWord(w.text, w.start + moved_s, w.end + moved_s) for w in words[:k]),
+    ]
+    pcm = programme.pcm[cut:] + noise + programme.pcm[:cut]
+    return Programme(pcm, " ".join(w.text for w in order), _marked(order))
+
+
+def _marked(words: Sequence[RefWord]) -> tuple[RefWord, ...]:
+    """`words` with the pauses before and after each marked."""
+    marked = []
+    for i, w in enumerate(words):
+        gap_before = w.start - words[i - 1].end if i else 99.0
+        gap_after = words[i + 1].start - w.end if i + 1 < len(words) else 99.0
+        marked.append(
+            RefWord(w.text, w.start, w.end, gap_before >= PAUSE_GAP_S, gap_after >= PAUSE_GAP_S)
+        )
+    return tuple(marked)
 
 
 def _joined(
@@ -179,15 +213,8 @@ def _joined(
             words.append(RefWord(token, offset + start, offset + end))
         parts.append(pcm)
         offset += len(pcm) / 2 / RATE
-    marked = []
-    for i, w in enumerate(words):
-        gap_before = w.start - words[i - 1].end if i else 99.0
-        gap_after = words[i + 1].start - w.end if i + 1 < len(words) else 99.0
-        marked.append(
-            RefWord(w.text, w.start, w.end, gap_before >= PAUSE_GAP_S, gap_after >= PAUSE_GAP_S)
-        )
     text = " ".join(texts[name] for name in files)
-    return Programme(b"".join(parts), text, tuple(marked))
+    return Programme(b"".join(parts), text, _marked(words))
 
 
 # statistics

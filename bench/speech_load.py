@@ -104,7 +104,7 @@ async def session(
         interim = await transcriber.update()
         last = f"{interim.committed} {interim.tentative}"
         updates_ms.append((loop.time() - begun) * 1000)
-        await asyncio.sleep(max(0.0, interval_s - (loop.time() - begun)))
+        await asyncio.sleep(max(0.0, interval_s * transcriber.pace - (loop.time() - begun)))
     await feeding
     begun = loop.time()
     final = await transcriber.finalize()
@@ -118,7 +118,10 @@ async def level(
     pcm = np.frombuffer(programme.pcm, np.int16).astype(np.float32) / 32768
     settings = model.settings
     scheduler = PassScheduler(
-        model, workers=settings.max_concurrent_inference, max_batch=settings.interim_max_batch
+        model,
+        workers=settings.max_concurrent_inference,
+        max_batch=settings.interim_max_batch,
+        most_stretch=settings.busy_pass_stretch,
     )
     rng = random.Random(seed)
     updates_ms: list[float] = []

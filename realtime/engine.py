@@ -40,6 +40,7 @@ class WhisperEngine:
                     model,
                     workers=self.settings.max_concurrent_inference,
                     max_batch=self.settings.interim_max_batch,
+                    most_stretch=self.settings.busy_pass_stretch,
                 )
 
     def _parts(self) -> tuple[SpeechModel, LocalEvaluator]:

@@ -305,7 +305,10 @@ class PracticeSession:
                 self._publish(shown)
             # Pace passes, but let a stop interrupt the wait at once.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._halt.wait(), self._interval_s - loop.time() + started)
+                await asyncio.wait_for(
+                    self._halt.wait(),
+                    self._interval_s * self._transcriber.pace - loop.time() + started,
+                )
 
     async def _finalize(self) -> None:
         # Marked stopped only with all its audio durable: a node that continues the session

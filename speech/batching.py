@@ -16,6 +16,9 @@ speaks: `speech.segment_batch`) runs only when no pass waits and a worker stays 
 the next one, as many segments of any sessions as wait (up to `max_batch`) in one call;
 the learner's `stop` runs what has not started by then as urgent work.
 
+Once passes keep the workers busy most of the time, the scheduler's `stretch` spaces
+every session's passes further apart (`speech.pacing`) rather than let them queue.
+
 A session asks for one pass at a time (`StreamingTranscriber.update()` serialises), so at
 most one window per session waits here. Sessions with nothing new never get here: the
 transcriber skips a pass when no audio arrived since the last one or the unsettled audio
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 from speech.audio import SAMPLE_RATE
 from speech.decoding import Pass
 from speech.model import SpeechModel
+from speech.pacing import Pacing
 from speech.segment_batch import SegmentJob, run_jobs
 from speech.window_batch import States, Window, decode_encoded, encode_window
 
@@ -50,10 +54,18 @@ class PassScheduler:
     `workers` model calls run at once (at most the model's pool size); `max_batch`
     windows go into one decoding call. `spare_audio_s`: most audio in one call of segment
     jobs (at least one job), so that a spare worker is soon free for passes again.
+    `most_stretch`: how far apart sessions' passes may stretch while the workers are busy
+    (`stretch`, see `speech.pacing`; 1: never).
     """
 
     def __init__(
-        self, model: SpeechModel, *, workers: int, max_batch: int, spare_audio_s: float = 8.0
+        self,
+        model: SpeechModel,
+        *,
+        workers: int,
+        max_batch: int,
+        spare_audio_s: float = 8.0,
+        most_stretch: float = 1.0,
     ) -> None:
         if workers < 1 or max_batch < 1:
             raise ValueError("workers and max_batch must be at least 1")
@@ -68,10 +80,21 @@ class PassScheduler:
         self._encoding = 0
         self._spare: list[SegmentJob] = []
         self._order = itertools.count()
+        self._pacing = Pacing(workers, most=most_stretch)
         self.calls = 0  # batched decoding calls made
         self.windows = 0  # windows decoded by them
         self.spare_calls = 0  # calls of segment jobs made by spare workers
         model.on_calm(self._dispatch)
+
+    @property
+    def stretch(self) -> float:
+        """How many times its interval apart a session's passes should come now."""
+        return self._pacing.stretch
+
+    @property
+    def utilisation(self) -> float:
+        """Share of the workers' time spent on passes over the last seconds."""
+        return self._pacing.utilisation
 
     @property
     def waiting(self) -> int:
@@ -162,16 +185,19 @@ class PassScheduler:
     async def _encode(self, batch: list[_Request]) -> None:
         (request,) = batch
         self._encoding += 1
+        started = self._pacing.now()
         try:
             request.states = await self._model.run_interim(
                 encode_window, self._model, request.window
             )
         finally:
             self._encoding -= 1
+            self._pacing.record(started, self._pacing.now())
         self._encoded.append(request)
 
     async def _decode(self, batch: list[_Request]) -> None:
         self._decoding += 1
+        started = self._pacing.now()
         try:
             self.calls += 1
             self.windows += len(batch)
@@ -183,6 +209,7 @@ class PassScheduler:
             )
         finally:
             self._decoding -= 1
+            self._pacing.record(started, self._pacing.now())
         for request, result in zip(batch, passes, strict=True):
             if not request.future.done():
                 request.future.set_result(result)

@@ -121,6 +121,12 @@ class StreamingTranscriber:
         return self._samples * 1000 // SAMPLE_RATE
 
     @property
+    def pace(self) -> float:
+        """How many times `interim_interval_ms` (and `min_pass_audio_ms`) apart passes
+        should come now: more than 1 while the node's inference workers are busy."""
+        return 1.0 if self._scheduler is None else self._scheduler.stretch
+
+    @property
     def window_s(self) -> float:
         """Length of the audio the next interim pass would decode."""
         return (self._samples - self._window_start) / SAMPLE_RATE
@@ -185,7 +191,7 @@ class StreamingTranscriber:
         window_ms = (end - self._window_start) * 1000 // SAMPLE_RATE
         return (
             new_ms > 0
-            and new_ms >= settings.min_pass_audio_ms
+            and new_ms >= settings.min_pass_audio_ms * self.pace
             and (window_ms >= settings.min_window_ms)
         )
 

@@ -70,6 +70,10 @@ class FakeTranscriber:
     def audio(self) -> Samples:
         return np.concatenate([np.zeros(0, np.float32), *self._chunks])
 
+    @property
+    def pace(self) -> float:
+        return 1.0
+
     def feed(self, pcm16k: Samples) -> None:
         self._chunks.append(pcm16k)
 

@@ -236,3 +236,29 @@ async def test_spare_calls_take_a_few_seconds_of_segments_each(
     # The first offer starts a call at once; the rest wait for it, then go one by one
     # within 3.5 s, or all together.
     assert calls == [4, 2]
+
+
+async def test_a_busy_node_spaces_every_sessions_passes(
+    model: SpeechModel, clips: list[Samples]
+) -> None:
+    """Sessions that keep the worker busy stretch the passes of every session apart: a
+    pass then waits for `busy_pass_stretch` times `min_pass_audio_ms` of new audio."""
+    scheduler = PassScheduler(model, workers=1, max_batch=8, most_stretch=2.0)
+    late = StreamingTranscriber(model, scheduler=scheduler)
+    assert late.pace == 1.0
+    await asyncio.gather(*(stream(model, clip, scheduler, i) for i, clip in enumerate(clips)))
+    assert scheduler.utilisation > 0.7
+    assert late.pace == 2.0
+    settings = model.settings
+    audio = clips[0]
+    step = SAMPLE_RATE * settings.min_pass_audio_ms // 1000
+    fed = SAMPLE_RATE * settings.min_window_ms // 1000
+    late.feed(audio[:fed])
+    await late.update()
+    assert late.passes == 1
+    late.feed(audio[fed : fed + step * 3 // 2])
+    await late.update()
+    assert late.passes == 1  # 1.5 times the usual new audio is not enough now
+    late.feed(audio[fed + step * 3 // 2 : fed + step * 2])
+    await late.update()
+    assert late.passes == 2
