@@ -162,12 +162,17 @@ def _noise(pause_s: float) -> bytes:
 
 def shifted(programme: Programme, fraction: float, pause_s: float) -> Programme:
     """`programme` started at `fraction` of its length and run round to where it started,
-    with `pause_s` of near-silence at the seam: cut in the middle of the gap between the
-    two words nearest that point. Sessions streaming the shifts i/N of one programme hold
-    each of its passages equally often in each part of the session, so that a later part
-    of the session is slower only if the node is."""
+    with `pause_s` of near-silence at the seam: cut in the middle of the pause between two
+    words nearest that point (a cut between words spoken together would split sounds).
+    Sessions streaming the shifts i/N of one programme hold each of its passages about
+    equally often in each part of the session, so that a later part of the session is
+    slower only if the node is."""
     words = programme.words
-    cuts = [((a.end + b.start) / 2, k) for k, (a, b) in enumerate(itertools.pairwise(words), 1)]
+    cuts = [
+        ((a.end + b.start) / 2, k)
+        for k, (a, b) in enumerate(itertools.pairwise(words), 1)
+        if b.start - a.end >= PAUSE_GAP_S
+    ]
     if not 0 < fraction < 1 or not cuts:
         return programme
     cut_s, k = min(cuts, key=lambda c: abs(c[0] - fraction * programme.duration_s))

@@ -24,7 +24,9 @@ included) as shares of all cores, from /proc.
 A level passes when every session got its final, interim p95 <= `--target-ms` and
 latency does not grow: the interims' audio position no further behind the audio sent in
 the last third than in the first (p95, at most 30 % and 200 ms more) and, with `--mix`,
-the last third's word latency p95 within the same margins of the first third's.
+the last third's word latency p50 within the same margins of the first third's. Not p95:
+a third of 4 sessions holds ~120 words, and its p95 (the 6th-latest word) swung from 501
+to 862 ms between runs of an idle node.
 Levels stop once one fails by more than 3x the target (each further level only slower).
 """
 
@@ -55,9 +57,9 @@ from bench.common import (
 from bench.ws_latency import server_for
 
 
-def grows(first: dict[str, float], last: dict[str, float]) -> bool:
-    delta = last["p95_ms"] - first["p95_ms"]
-    return bool(delta > 200 and delta > 0.3 * first["p95_ms"])
+def grows(first: dict[str, float], last: dict[str, float], key: str) -> bool:
+    delta = last[key] - first[key]
+    return bool(delta > 200 and delta > 0.3 * first[key])
 
 
 async def level(
@@ -77,9 +79,11 @@ async def level(
     )
     sessions = [(r, p) for r, (_, p) in zip(records, chosen, strict=True)]
     result = report(sessions) | {"cpu": meter.read(), "n": n}
-    words_grow = mix and grows(result["interim_first_third"], result["interim_last_third"])
+    words_grow = mix and grows(
+        result["interim_first_third"], result["interim_last_third"], "p50_ms"
+    )
     result["grows"] = words_grow or grows(
-        result["interim_lag_first_third"], result["interim_lag_last_third"]
+        result["interim_lag_first_third"], result["interim_lag_last_third"], "p95_ms"
     )
     return result
 
@@ -91,7 +95,8 @@ def row(r: dict[str, Any], target_ms: float) -> str:
     cpu = r["cpu"]
     return (
         f"{r['n']:>3} {i['p50_ms']:>6} {i['p95_ms']:>6} {c['p50_ms']:>6} {c['p95_ms']:>6} "
-        f"{first['p95_ms']:>6}>{last['p95_ms']:<6} {r['interim_lag_last_third']['p95_ms']:>6} "
+        f"{first['p50_ms']:>5}>{last['p50_ms']:<5} {first['p95_ms']:>5}>{last['p95_ms']:<5} "
+        f"{r['interim_lag_first_third']['p95_ms']:>4}>{r['interim_lag_last_third']['p95_ms']:<4} "
         f"{f['p50_ms']:>6} {f['p95_ms']:>6} {r['wer']:>5.3f} {r['interim_wer']:>5.3f} "
         f"{cpu.get('server_util', float('nan')):>5.2f} "
         f"{cpu.get('other_util', cpu.get('machine_util', float('nan'))):>5.2f} "
@@ -100,9 +105,10 @@ def row(r: dict[str, Any], target_ms: float) -> str:
 
 
 HEADER = (
-    "  N interim(ms)   committed   p95 1st>last    lag  stop->final   WER   WER   cpu  other"
-    " bad ok\n"
-    "       p50    p95    p50    p95    third       p95    p50    p95 final  live   srv"
+    "  N interim(ms)   committed       first>last third          "
+    "         stop->final  WER   WER   cpu  other bad ok\n"
+    "       p50    p95    p50    p95   p50 ms      p95 ms     lag"
+    " p95     p50    p95 final  live   srv"
 )
 
 

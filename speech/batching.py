@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from speech.audio import SAMPLE_RATE
 from speech.decoding import Pass
 from speech.model import SpeechModel
-from speech.pacing import Pacing
+from speech.pacing import stretch_for
 from speech.segment_batch import SegmentJob, run_jobs
 from speech.window_batch import States, Window, decode_encoded, encode_window
 
@@ -80,7 +80,9 @@ class PassScheduler:
         self._encoding = 0
         self._spare: list[SegmentJob] = []
         self._order = itertools.count()
-        self._pacing = Pacing(workers, most=most_stretch)
+        if most_stretch < 1.0:
+            raise ValueError("most_stretch must be at least 1")
+        self._most_stretch = most_stretch
         self.calls = 0  # batched decoding calls made
         self.windows = 0  # windows decoded by them
         self.spare_calls = 0  # calls of segment jobs made by spare workers
@@ -89,12 +91,7 @@ class PassScheduler:
     @property
     def stretch(self) -> float:
         """How many times its interval apart a session's passes should come now."""
-        return self._pacing.stretch
-
-    @property
-    def utilisation(self) -> float:
-        """Share of the workers' time spent on passes over the last seconds."""
-        return self._pacing.utilisation
+        return stretch_for(self._model.busy.value, self._most_stretch)
 
     @property
     def waiting(self) -> int:
@@ -185,19 +182,16 @@ class PassScheduler:
     async def _encode(self, batch: list[_Request]) -> None:
         (request,) = batch
         self._encoding += 1
-        started = self._pacing.now()
         try:
             request.states = await self._model.run_interim(
                 encode_window, self._model, request.window
             )
         finally:
             self._encoding -= 1
-            self._pacing.record(started, self._pacing.now())
         self._encoded.append(request)
 
     async def _decode(self, batch: list[_Request]) -> None:
         self._decoding += 1
-        started = self._pacing.now()
         try:
             self.calls += 1
             self.windows += len(batch)
@@ -209,7 +203,6 @@ class PassScheduler:
             )
         finally:
             self._decoding -= 1
-            self._pacing.record(started, self._pacing.now())
         for request, result in zip(batch, passes, strict=True):
             if not request.future.done():
                 request.future.set_result(result)

@@ -14,7 +14,6 @@ under load.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from speech.decoding import MAX_FRAMES
 from speech.errors import ModelLoadError
+from speech.pacing import Utilisation
 from speech.settings import BUNDLED_PREFIX, SpeechSettings
 
 T = TypeVar("T")
@@ -96,6 +96,8 @@ class SpeechModel:
         self._pool = ThreadPoolExecutor(
             max_workers=settings.max_concurrent_inference, thread_name_prefix="parley-speech"
         )
+        # Share of the workers' time in calls lately: interim passes space out by it.
+        self.busy = Utilisation(settings.max_concurrent_inference)
         # Calls a learner is waiting on (finals, evaluations) in flight; interim passes
         # hold back while there are any (see `run_interim`).
         self.urgent = 0
@@ -169,7 +171,14 @@ class SpeechModel:
     async def run_interim(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `fn` in the pool as background work (interim passes): not counted urgent."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._pool, self._timed, fn, args, kwargs)
+
+    def _timed(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        started = self.busy.now()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.busy.record(started, self.busy.now())
 
     def on_calm(self, callback: Callable[[], None]) -> None:
         """Call `callback` (on the loop) whenever the last urgent call has finished."""

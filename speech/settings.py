@@ -54,13 +54,13 @@ class SpeechSettings(BaseModel):
         description="How often a live session asks for an interim transcript while audio arrives.",
     )
     busy_pass_stretch: float = Field(
-        default=1.8,
+        default=2.0,
         ge=1.0,
         le=4.0,
         description=(
             "Most factor by which every session's `interim_interval_ms` and "
-            "`min_pass_audio_ms` stretch while the node's inference workers are busy with "
-            "interim passes (from 40 % of their time, fully at 70 %), so that passes do not "
+            "`min_pass_audio_ms` stretch while the node's inference workers are busy (from "
+            "40 % of their time over the last 3 s, fully at 70 %), so that passes do not "
             "queue for them; 1 never stretches."
         ),
     )

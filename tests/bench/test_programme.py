@@ -7,15 +7,15 @@ import numpy as np
 from bench.common import RATE, Programme, RefWord, shifted
 
 
-def programme() -> Programme:
-    """Three words, each a second of one sample value, with half a second between."""
+def programme(gaps_s: tuple[float, float] = (0.5, 0.5)) -> Programme:
+    """Three words, each a second of one sample value, `gaps_s` apart."""
     pcm, words = b"", []
     for i, text in enumerate(("one", "two", "three")):
         start = len(pcm) / 2 / RATE
         pcm += np.full(RATE, i + 1, "<i2").tobytes()
         words.append(RefWord(text, start, start + 1.0))
         if i < 2:
-            pcm += np.zeros(RATE // 2, "<i2").tobytes()
+            pcm += np.zeros(int(RATE * gaps_s[i]), "<i2").tobytes()
     return Programme(pcm, "one two three", tuple(words))
 
 
@@ -35,3 +35,8 @@ def test_a_shift_starts_at_the_nearest_gap_and_runs_round() -> None:
 def test_no_shift_is_the_programme_itself() -> None:
     base = programme()
     assert shifted(base, 0.0, pause_s=1.0) is base
+
+
+def test_a_shift_cuts_only_in_a_pause() -> None:
+    moved = shifted(programme((0.1, 0.5)), 0.3, pause_s=1.0)  # nearest gap: 0.1 s at 1 s
+    assert [w.text for w in moved.words] == ["three", "one", "two"]

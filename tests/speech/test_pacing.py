@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
-from speech.pacing import HIGH, LOW, Pacing
+from speech.pacing import HIGH, LOW, Utilisation, stretch_for
 
 
 class Clock:
@@ -15,49 +17,44 @@ class Clock:
         return self.now
 
 
-def busy(pacing: Pacing, clock: Clock, share: float, *, workers: int = 2) -> None:
-    """Each worker spends `share` of the last three seconds on passes."""
-    for worker in range(workers):
-        pacing.record(clock.now - 3.0 * share - worker * 1e-3, clock.now - worker * 1e-3)
-
-
-def test_an_idle_node_does_not_stretch() -> None:
+def test_utilisation_is_the_share_of_all_workers_time_in_calls() -> None:
     clock = Clock()
-    pacing = Pacing(2, most=1.8, clock=clock)
-    assert pacing.utilisation == 0.0
-    assert pacing.stretch == 1.0
-    busy(pacing, clock, LOW - 0.05)
-    assert pacing.stretch == 1.0
-
-
-def test_stretch_grows_with_utilisation_up_to_the_most() -> None:
-    clock = Clock()
-    stretches = []
-    for share in (LOW, (LOW + HIGH) / 2, HIGH, 1.0):
-        pacing = Pacing(2, most=1.8, clock=clock)
-        busy(pacing, clock, share)
-        assert pacing.utilisation == pytest.approx(share, abs=0.01)
-        stretches.append(pacing.stretch)
-    assert stretches == pytest.approx([1.0, 1.4, 1.8, 1.8], abs=0.01)
+    busy = Utilisation(2, clock=clock)
+    assert busy.value == 0.0
+    busy.record(clock.now - 3.0, clock.now)  # one worker all the time
+    busy.record(clock.now - 1.5, clock.now)  # the other half of it
+    assert busy.value == pytest.approx(0.75)
 
 
 def test_only_the_last_seconds_count() -> None:
     clock = Clock()
-    pacing = Pacing(1, most=2.0, clock=clock)
-    pacing.record(clock.now - 2.0, clock.now)  # 2 of the last 3 s
-    assert pacing.utilisation == pytest.approx(2 / 3)
+    busy = Utilisation(1, clock=clock)
+    busy.record(clock.now - 2.0, clock.now)  # 2 of the last 3 s
+    assert busy.value == pytest.approx(2 / 3)
     clock.now += 2.0  # half of that call is older than three seconds now
-    assert pacing.utilisation == pytest.approx(1 / 3)
+    assert busy.value == pytest.approx(1 / 3)
     clock.now += 10
-    assert pacing.utilisation == 0.0
-    assert pacing.stretch == 1.0
+    assert busy.value == 0.0
 
 
-def test_a_most_of_one_never_stretches() -> None:
-    clock = Clock()
-    pacing = Pacing(1, most=1.0, clock=clock)
-    busy(pacing, clock, 1.0, workers=1)
-    assert pacing.utilisation == pytest.approx(1.0)
-    assert pacing.stretch == 1.0
-    with pytest.raises(ValueError, match="at least 1"):
-        Pacing(1, most=0.5)
+def test_workers_record_while_the_loop_reads() -> None:
+    busy = Utilisation(2, window_s=60.0)
+
+    def work() -> None:
+        for _ in range(20_000):
+            now = busy.now()
+            busy.record(now, now)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    while any(t.is_alive() for t in threads):
+        assert 0.0 <= busy.value <= 1.0
+    for thread in threads:
+        thread.join()
+
+
+def test_stretch_grows_with_utilisation_up_to_the_most() -> None:
+    shares = (0.0, LOW, (LOW + HIGH) / 2, HIGH, 1.0)
+    assert [stretch_for(u, 1.8) for u in shares] == pytest.approx([1.0, 1.0, 1.4, 1.8, 1.8])
+    assert {stretch_for(u, 1.0) for u in shares} == {1.0}
