@@ -7,7 +7,8 @@ decoder's prompt. Words two consecutive passes agree on are committed (LocalAgre
 and never change. Once the window is longer than `window_trim_s`, its start moves past the
 last committed word, so interim work stays bounded however long the learner speaks;
 when passes come far apart (the node is busy), tighter limits apply (`loaded_*`
-settings). A window whose unsettled part holds no voiced frame is not decoded at all.
+settings). A window whose unsettled part holds no voiced frame is not decoded at all. A
+busy node spaces every session's passes further apart (`pace`, see `speech.pacing`).
 
 Interim passes go through the node's `PassScheduler` when there is one (batched with other
 sessions' passes); the final transcript never does: by default it is decoded in segments
