@@ -16,8 +16,8 @@ speaks: `speech.segment_batch`) runs only when no pass waits and a worker stays 
 the next one, as many segments of any sessions as wait (up to `max_batch`) in one call;
 the learner's `stop` runs what has not started by then as urgent work.
 
-Once passes keep the workers busy most of the time, the scheduler's `stretch` spaces
-every session's passes further apart (`speech.pacing`) rather than let them queue.
+Once the workers are busy much of the time, the scheduler's `stretch` spaces every
+session's passes further apart (`speech.pacing`) rather than let them queue.
 
 A session asks for one pass at a time (`StreamingTranscriber.update()` serialises), so at
 most one window per session waits here. Sessions with nothing new never get here: the

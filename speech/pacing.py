@@ -42,15 +42,24 @@ class Utilisation:
         """One worker ran a call from `started` to `ended` (`now()` times)."""
         with self._lock:
             self._calls.append((started, ended))
+            self._forget(ended - self._window_s)  # a process nobody asks still forgets
 
     @property
     def value(self) -> float:
         since = self._clock() - self._window_s
         with self._lock:
-            while self._calls and self._calls[0][1] <= since:
-                self._calls.popleft()
+            self._forget(since)
             busy = sum(max(0.0, end - max(start, since)) for start, end in self._calls)
         return min(1.0, busy / self._capacity)
+
+    def __len__(self) -> int:
+        """Calls remembered: those that ended within the window (or just before)."""
+        with self._lock:
+            return len(self._calls)
+
+    def _forget(self, since: float) -> None:
+        while self._calls and self._calls[0][1] <= since:
+            self._calls.popleft()
 
 
 def stretch_for(utilisation: float, most: float) -> float:

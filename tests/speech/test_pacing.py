@@ -58,3 +58,12 @@ def test_stretch_grows_with_utilisation_up_to_the_most() -> None:
     shares = (0.0, LOW, (LOW + HIGH) / 2, HIGH, 1.0)
     assert [stretch_for(u, 1.8) for u in shares] == pytest.approx([1.0, 1.0, 1.4, 1.8, 1.8])
     assert {stretch_for(u, 1.0) for u in shares} == {1.0}
+
+
+def test_old_calls_are_forgotten_without_a_reader() -> None:
+    clock = Clock()
+    busy = Utilisation(1, clock=clock)
+    for _ in range(10_000):
+        clock.now += 1.0
+        busy.record(clock.now - 0.5, clock.now)
+    assert len(busy) <= 4
