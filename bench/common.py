@@ -137,22 +137,16 @@ def forced_alignment(model: SpeechModel, pcm: bytes, text: str) -> list[tuple[st
 
 def build_programme(files: tuple[str, ...], pause_s: float) -> Programme:
     """Join `files` with `pause_s` of near-silence between them."""
-    (programme,) = build_programmes([files], pause_s)
-    return programme
-
-
-def build_programmes(orders: Sequence[tuple[str, ...]], pause_s: float) -> list[Programme]:
-    """`build_programme` for each order of clips, aligning each clip's words once."""
     texts = manifest()
     model = SpeechModel.load(SpeechSettings())
     clips: dict[str, tuple[bytes, list[tuple[str, float, float]]]] = {}
     try:
-        for name in {name for files in orders for name in files}:
+        for name in set(files):
             pcm = read_pcm(NATIVE / name)
             clips[name] = (pcm, forced_alignment(model, pcm, texts[name]))
     finally:
         model.close()
-    return [_joined(files, clips, _noise(pause_s), texts) for files in orders]
+    return _joined(files, clips, _noise(pause_s), texts)
 
 
 def _noise(pause_s: float) -> bytes:

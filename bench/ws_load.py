@@ -12,7 +12,7 @@ dense passages within the same second: the worst case. With `--mix`, session i o
 streams the programme started at i/N of its length and run round to where it started
 (`bench.common.shifted`: the same words and pauses, one more pause at the seam), as
 learners who did not start together would; the latency thirds are still each session's
-own first and last, and each third then holds every passage equally often, so that
+own first and last, and each third then holds every passage about equally often, so that
 only the node can make the last third slower. In step, the thirds hold different
 passages (the programme's last third is denser), so growth there is judged only by how
 far the interims' audio position trails the audio sent. Per N: interim and committed
@@ -68,8 +68,8 @@ async def level(
     """N sessions streaming `programme`, or with `mix` its shifts 0, 1/N, 2/N ..."""
     tokens = [register_learner(server, f"load{n}-{i}") for i in range(n)]
     programmes = [shifted(programme, i / n, pause_s) for i in range(n)] if mix else [programme]
-    exercises = [create_exercise(server, p.text) for p in programmes]
-    chosen = [(exercises[i % len(programmes)], programmes[i % len(programmes)]) for i in range(n)]
+    pairs = [(create_exercise(server, p.text), p) for p in programmes]
+    chosen = [pairs[i % len(pairs)] for i in range(n)]
     meter = CpuMeter(server.pid)
     records = await asyncio.gather(
         *(

@@ -69,6 +69,8 @@ class PassScheduler:
     ) -> None:
         if workers < 1 or max_batch < 1:
             raise ValueError("workers and max_batch must be at least 1")
+        if most_stretch < 1.0:
+            raise ValueError("most_stretch must be at least 1")
         self._model = model
         self._workers = workers
         self._max_batch = max_batch
@@ -80,8 +82,6 @@ class PassScheduler:
         self._encoding = 0
         self._spare: list[SegmentJob] = []
         self._order = itertools.count()
-        if most_stretch < 1.0:
-            raise ValueError("most_stretch must be at least 1")
         self._most_stretch = most_stretch
         self.calls = 0  # batched decoding calls made
         self.windows = 0  # windows decoded by them
