@@ -13,6 +13,7 @@ from speech.model import SpeechModel
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
 from speech.transcript import FinalTranscript
+from speech.warmup import warm_up
 from storage.models import ExerciseKind
 from storage.practice import ExerciseInfo
 
@@ -35,6 +36,7 @@ class WhisperEngine:
         async with self._lock:
             if self._model is None:
                 model = await asyncio.to_thread(SpeechModel.load, self.settings)
+                await warm_up(model)
                 self._model, self._evaluator = model, LocalEvaluator(model)
                 self._scheduler = PassScheduler(
                     model,

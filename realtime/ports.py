@@ -33,7 +33,9 @@ class Transcriber(Protocol):
 
     @property
     def pace(self) -> float:
-        """How many times the interim interval apart updates should come now."""
+        """How many times the interim interval after the last update began the next
+        should come: over 1 on a busy node, a fraction while speech after a pause is
+        unheard."""
         ...
 
     def feed(self, pcm16k: Samples) -> None: ...

@@ -28,7 +28,13 @@ class Agreement:
         self.min_probability = min_probability
         self.committed: list[Word] = []
         self.tentative: list[Word] = []
+        self.preview: list[Word] | None = None
         self._held = 0
+
+    @property
+    def shown(self) -> list[Word]:
+        """The tentative words to show: the newest pass's, a glimpse's included."""
+        return self.tentative if self.preview is None else self.preview
 
     @property
     def committed_end(self) -> float:
@@ -50,8 +56,18 @@ class Agreement:
         kept = drop_repeated_tail([*recent, *fresh])
         return fresh[: max(0, len(kept) - len(recent))]
 
+    def glimpse(self, words: tuple[Word, ...] | list[Word]) -> None:
+        """Take a pass to show but not to count: it heard too little more audio than the
+        last one to be evidence for it (two passes over nearly the same audio agree on a
+        half-heard word as readily as on a whole one)."""
+        self.preview = self._fresh(words)
+
+    def clear_tentative(self) -> None:
+        self.tentative, self.preview, self._held = [], None, 0
+
     def insert(self, words: tuple[Word, ...] | list[Word]) -> list[Word]:
         """Take a new pass; returns the words it newly commits."""
+        self.preview = None
         fresh = self._fresh(words)
         same = 0
         for old, new in zip(self.tentative, fresh, strict=False):
@@ -73,8 +89,7 @@ class Agreement:
         """The last pass: everything it heard past the committed words is committed."""
         fresh = self._fresh(words)
         self.committed.extend(fresh)
-        self.tentative = []
-        self._held = 0
+        self.clear_tentative()
         return fresh
 
     def commit_before(self, time_s: float) -> list[Word]:
@@ -82,5 +97,6 @@ class Agreement:
         newly = list(takewhile(lambda w: w.end <= time_s, self.tentative))
         self.committed.extend(newly)
         self.tentative = self.tentative[len(newly) :]
+        self.preview = None
         self._held = max(0, self._held - len(newly))
         return newly

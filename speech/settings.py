@@ -53,6 +53,17 @@ class SpeechSettings(BaseModel):
         ge=50,
         description="How often a live session asks for an interim transcript while audio arrives.",
     )
+    onset_interval_ms: int = Field(
+        default=100,
+        ge=50,
+        description=(
+            "How often interim passes come instead while speech that began after a pause "
+            "is not heard yet (for up to 1 s): glimpses, shown but not counted towards "
+            "committing, so the first word after a pause shows as soon as mid-phrase "
+            "words do. Not while the inference workers are busy; `interim_interval_ms` "
+            "or more turns them off."
+        ),
+    )
     busy_pass_stretch: float = Field(
         default=2.0,
         ge=1.0,

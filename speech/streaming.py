@@ -8,7 +8,8 @@ and never change. Once the window is longer than `window_trim_s`, its start move
 last committed word, so interim work stays bounded however long the learner speaks;
 when passes come far apart (the node is busy), tighter limits apply (`loaded_*`
 settings). A window whose unsettled part holds no voiced frame is not decoded at all. A
-busy node spaces every session's passes further apart (`pace`, see `speech.pacing`).
+busy node spaces every session's passes further apart (`pace`, see `speech.pacing`); an
+idle one adds glimpses while speech after a pause is not heard yet (`glimpsing`).
 
 Interim passes go through the node's `PassScheduler` when there is one (batched with other
 sessions' passes); the final transcript never does: by default it is decoded in segments
@@ -50,6 +51,17 @@ _MIN_PAUSE_S = 0.15
 # Interim prompts hold a multiple of this many previous-text tokens (the oldest few go): a
 # batch cuts its prompts to the shortest, so rounding costs little and keeps lengths close.
 _PROMPT_STEP = 16
+# Quiet this long before voiced audio makes it the onset of new speech (see `glimpsing`).
+_ONSET_PAUSE_S = 0.3
+# Passes come quicker for this long after an onset that no pass has heard yet.
+_ONSET_S = 1.0
+# ... and rises this much over the quiet (a noisy room's pause is voiced to the gate).
+_ONSET_RISE_DB = 12.0
+# Attention word starts are ~0.1 s exact.
+_ONSET_SLACK_S = 0.15
+# Shorter windows than this make Whisper guess at words it has not heard.
+_MIN_GLIMPSE_WINDOW_MS = 700
+_ONSET_CUT_S = 0.15
 # Weight of the newest pass in the smoothed audio between passes (see `_note_gap`).
 _GAP_WEIGHT = 0.5
 
@@ -105,6 +117,7 @@ class StreamingTranscriber:
         self._agreement = Agreement(min_probability=self._settings.commit_probability)
         self._window_start = 0
         self._decoded_to = 0
+        self._agreed_to = 0
         self._pass_gap_s: float | None = None
         self._lock = asyncio.Lock()
         self._final_lock = asyncio.Lock()
@@ -123,9 +136,43 @@ class StreamingTranscriber:
 
     @property
     def pace(self) -> float:
-        """How many times `interim_interval_ms` (and `min_pass_audio_ms`) apart passes
-        should come now: more than 1 while the node's inference workers are busy."""
+        """How many times `interim_interval_ms` after the last pass began the next should
+        come: more than 1 while the node's inference workers are busy (`speech.pacing`),
+        a fraction while speech after a pause is unheard (`glimpsing`)."""
+        settings = self._settings
+        if self.glimpsing:
+            return settings.onset_interval_ms / settings.interim_interval_ms
+        # Glimpses since the last counted pass do not put the next one off.
+        glimpsed_ms = (self._decoded_to - self._agreed_to) * 1000 / SAMPLE_RATE
+        return max(0.0, self._stretch - glimpsed_ms / settings.interim_interval_ms)
+
+    @property
+    def _stretch(self) -> float:
         return 1.0 if self._scheduler is None else self._scheduler.stretch
+
+    @property
+    def glimpsing(self) -> bool:
+        """Whether passes come `onset_interval_ms` apart now, as glimpses (shown, not
+        counted as evidence, see `Agreement.glimpse`): speech began after a pause less
+        than `_ONSET_S` ago and no whole word of it is heard yet.
+
+        Mid-phrase words often show before they end (Whisper completes them from their
+        start); the first word after a pause cannot be guessed, and waited a whole
+        interval after its end. Glimpses are spare work: a busy node makes none."""
+        settings = self._settings
+        if settings.onset_interval_ms >= settings.interim_interval_ms or self._stretch > 1.0:
+            return False
+        end_s = self._samples / SAMPLE_RATE
+        # A word the window's end may have cut off is not heard yet ("as" of "ask").
+        whole = [w for w in self._agreement.shown if w.end < end_s - _ONSET_CUT_S]
+        heard = [*self._agreement.committed[-1:], *whole[-1:]]
+        # From the last heard word's start: Whisper often stretches a word's end over
+        # the pause after it.
+        heard_s = heard[-1].start + _ONSET_SLACK_S if heard else 0.0
+        onset = self._vad.onset_after(
+            max(heard_s, end_s - _ONSET_S), _ONSET_PAUSE_S, _ONSET_RISE_DB
+        )
+        return onset is not None
 
     @property
     def window_s(self) -> float:
@@ -173,27 +220,53 @@ class StreamingTranscriber:
             end = self._samples
             if self._due(end):
                 if self._tail_has_speech(end):
-                    self._note_gap(end)
+                    evidence = self._evidence_due(end)
+                    if evidence:
+                        self._note_gap(end)
                     result = await self._decode(end)
                     # Passes over much the same silence agree on its filler words.
                     heard = _without_trailing_instant(self._vad.over_voice(result.words), end)
-                    newly = self._agreement.insert(heard)
-                    self._bound_window(end)
-                    if not newly and not self._agreement.tentative:
-                        self._skip_settled()
+                    if evidence:
+                        self._take(heard, end)
+                    else:
+                        self._agreement.glimpse(heard)
                 else:
                     self._skip_silence(end)
+                    self._agreed_to = end
                 self._decoded_to = end
             return self._interim()
 
-    def _due(self, end: int) -> bool:
-        settings = self._settings
-        new_ms = (end - self._decoded_to) * 1000 // SAMPLE_RATE
+    def _take(self, heard: list[Word], end: int) -> None:
+        newly = self._agreement.insert(heard)
+        self._agreed_to = end
+        self._bound_window(end)
+        if not newly and not self._agreement.tentative:
+            self._skip_settled()
+
+    def _evidence_due(self, end: int) -> bool:
+        """Whether a pass now would hear enough more than the last counted one to count."""
+        new_ms = (end - self._agreed_to) * 1000 // SAMPLE_RATE
         window_ms = (end - self._window_start) * 1000 // SAMPLE_RATE
         return (
-            new_ms > 0
-            and new_ms >= settings.min_pass_audio_ms * self.pace
-            and (window_ms >= settings.min_window_ms)
+            new_ms >= self._settings.min_pass_audio_ms * self._stretch
+            and window_ms >= self._settings.min_window_ms
+        )
+
+    def _due(self, end: int) -> bool:
+        new_ms = (end - self._decoded_to) * 1000 // SAMPLE_RATE
+        if new_ms <= 0:
+            return False
+        if self._evidence_due(end):
+            return True
+        # A glimpse may come before the window is long enough to count: the session's
+        # first word would otherwise wait for `min_window_ms` of audio.
+        settings = self._settings
+        window_ms = (end - self._window_start) * 1000 // SAMPLE_RATE
+        glimpse_ms = settings.min_pass_audio_ms * settings.onset_interval_ms
+        return (
+            window_ms >= min(settings.min_window_ms, _MIN_GLIMPSE_WINDOW_MS)
+            and new_ms * settings.interim_interval_ms >= glimpse_ms
+            and self.glimpsing
         )
 
     async def finalize(self) -> FinalTranscript:
@@ -237,7 +310,7 @@ class StreamingTranscriber:
     def _interim(self) -> Interim:
         return Interim(
             committed=join_words(self._agreement.committed),
-            tentative=join_words(self._agreement.tentative),
+            tentative=join_words(self._agreement.shown),
             audio_ms=self._decoded_to * 1000 // SAMPLE_RATE,
         )
 
@@ -275,9 +348,9 @@ class StreamingTranscriber:
     def _note_gap(self, end: int) -> None:
         """Smooth the audio that arrived since the last pass: under load the passes of
         every session stretch alike, while one late pass (a burst of audio) is noise."""
-        if not self._decoded_to:
+        if not self._agreed_to:
             return  # the first pass waits for `min_window_ms`, not for a worker
-        gap_s = (end - self._decoded_to) / SAMPLE_RATE
+        gap_s = (end - self._agreed_to) / SAMPLE_RATE
         before = self._pass_gap_s
         self._pass_gap_s = gap_s if before is None else before + _GAP_WEIGHT * (gap_s - before)
 
@@ -367,7 +440,7 @@ class StreamingTranscriber:
         It keeps at least `min_window_ms` of the silence, so that the first words after
         the pause are decoded with the next pass rather than once the window has grown
         to that length (which made them the slowest words to show)."""
-        self._agreement.tentative = []
+        self._agreement.clear_tentative()
         lead_s = max(_LEAD_S, self._settings.min_window_ms / 1000)
         self._move_window(end / SAMPLE_RATE - lead_s)
 

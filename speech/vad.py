@@ -20,6 +20,9 @@ _FLOOR_RISE_DB_PER_S = 6.0
 _FLOOR_MIN_DBFS = -80.0
 # Attention word times are ~0.1 s exact.
 _WORD_SLACK_S = 0.1
+# An onset's level is its loudest within this many frames (0.21 s): a word's first frame
+# is often soft.
+_ONSET_PEAK_FRAMES = 7
 
 
 def frame_levels_db(audio: Samples) -> npt.NDArray[np.float64]:
@@ -42,6 +45,7 @@ class VoiceActivity:
         self._floor_db: float | None = None
         self._pending = np.zeros(0, dtype=np.float32)
         self._voiced: list[bool] = []
+        self._levels: list[float] = []
 
     @property
     def frames(self) -> int:
@@ -57,6 +61,7 @@ class VoiceActivity:
             self._floor_db = max(floor, _FLOOR_MIN_DBFS)
             voiced = level >= self.min_level_dbfs and level >= self._floor_db + self.threshold_db
             self._voiced.append(bool(voiced))
+            self._levels.append(float(level))
 
     def voiced(self, frame: int) -> bool:
         """Whether frame number `frame` (0-based, decided already) was voiced."""
@@ -67,6 +72,22 @@ class VoiceActivity:
         first = max(0, int(start_s / FRAME_S))
         last = len(self._voiced) if end_s is None else int(np.ceil(end_s / FRAME_S))
         return any(self._voiced[first:last])
+
+    def onset_after(self, start_s: float, quiet_s: float, rise_db: float) -> float | None:
+        """Start of the latest voiced stretch after `start_s` that rises `rise_db` over
+        the loudest of the `quiet_s` before it: speech after a pause, where the voiced
+        flags alone see a noisy room's pause as speech. The stream's start is quiet."""
+        need = max(1, round(quiet_s / FRAME_S))
+        first = max(0, int(np.ceil(start_s / FRAME_S)))
+        levels, voiced = self._levels, self._voiced
+        for frame in range(len(voiced) - 1, first - 1, -1):
+            ahead = slice(frame, frame + _ONSET_PEAK_FRAMES)
+            if not voiced[frame]:
+                continue
+            before = levels[max(0, frame - need) : frame]
+            if not before or max(before) <= max(levels[ahead]) - rise_db:
+                return frame * FRAME_S
+        return None
 
     def over_voice(self, words: tuple[Word, ...] | list[Word]) -> list[Word]:
         """The words over audio with a voiced frame: Whisper fills silence after a

@@ -37,3 +37,20 @@ def test_a_changed_word_restarts_the_count() -> None:
     agreement.insert(words(("as", 0.1)))
     assert agreement.insert(words(("as", 0.1))) == []
     assert agreement.committed == []
+
+
+def test_a_glimpse_is_shown_but_never_counts() -> None:
+    """Glimpses come close together, over nearly the same audio: two of them agree on a
+    half-heard word ("as" of "ask") as readily as on a whole one."""
+    agreement = Agreement(min_probability=0.3)
+    agreement.glimpse(words(("as", 0.9)))
+    agreement.glimpse(words(("as", 0.9)))
+    assert agreement.committed == []
+    assert [w.key for w in agreement.shown] == ["as"]
+    agreement.insert(words(("ask", 0.9)))
+    agreement.glimpse(words(("as", 0.9), ("what", 0.9)))
+    assert [w.key for w in agreement.shown] == ["as", "what"]
+    assert [w.key for w in agreement.tentative] == ["ask"]
+    # The next counted pass is compared with the last counted one, not with the glimpse.
+    assert [w.key for w in agreement.insert(words(("ask", 0.9), ("what", 0.9)))] == ["ask"]
+    assert [w.key for w in agreement.shown] == ["what"]

@@ -105,3 +105,22 @@ def test_voice_activity() -> None:
     vad.feed(burst)
     assert vad.any_voiced(1.0, 1.5)
     assert not vad.any_voiced(1.6)
+
+
+def test_onset_after_a_pause_in_a_noisy_room() -> None:
+    """Babble 25 dB under the voice keeps the gate open through the pause; the onset is
+    where the level rises well over the quiet before it."""
+    rng = np.random.default_rng(3)
+    quiet = (0.001 * rng.standard_normal(16_000)).astype(np.float32)
+    babble = (0.01 * rng.standard_normal(8_000)).astype(np.float32)
+    babble *= np.abs(np.sin(np.linspace(0, 40, len(babble)))).astype(np.float32) + 0.5
+    audio = np.concatenate([quiet, tone(16_000, 0.5), babble, tone(16_000, 0.5)])
+    vad = VoiceActivity()
+    vad.feed(audio[: 16_000 + 8_000 + 8_000])
+    assert vad.any_voiced(1.6, 2.0)  # the gate hears the babble
+    assert vad.onset_after(1.2, 0.3, 12.0) is None  # only the first tone's onset, at 1 s
+    assert vad.onset_after(0.9, 0.3, 12.0) == pytest.approx(1.0, abs=0.05)
+    vad.feed(audio[32_000:])
+    assert vad.onset_after(1.2, 0.3, 12.0) == pytest.approx(2.0, abs=0.05)
+    # Mid-word, nothing starts.
+    assert vad.onset_after(2.1, 0.3, 12.0) is None

@@ -255,6 +255,9 @@ async def test_a_busy_node_spaces_every_sessions_passes(
     step = SAMPLE_RATE * settings.min_pass_audio_ms // 1000
     fed = SAMPLE_RATE * settings.min_window_ms // 1000
     late.feed(audio[:fed])
+    # Speech has just begun, yet no glimpses: they are spare work.
+    assert not late.glimpsing
+    assert late.pace == 2.0
     await late.update()
     assert late.passes == 1
     late.feed(audio[fed : fed + step * 3 // 2])

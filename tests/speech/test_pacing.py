@@ -41,7 +41,7 @@ def test_workers_record_while_the_loop_reads() -> None:
     busy = Utilisation(2, window_s=60.0)
 
     def work() -> None:
-        for _ in range(20_000):
+        for _ in range(5_000):
             now = busy.now()
             busy.record(now, now)
 
