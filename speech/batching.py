@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from speech.audio import SAMPLE_RATE
 from speech.decoding import Pass
 from speech.model import SpeechModel
-from speech.pacing import stretch_for
+from speech.pacing import SPARE, stretch_for
 from speech.segment_batch import SegmentJob, run_jobs
 from speech.window_batch import States, Window, decode_encoded, encode_window
 
@@ -92,6 +92,11 @@ class PassScheduler:
     def stretch(self) -> float:
         """How many times its interval apart a session's passes should come now."""
         return stretch_for(self._model.busy.value, self._most_stretch)
+
+    @property
+    def has_spare_time(self) -> bool:
+        """Whether the workers have time for passes beyond the sessions' steady ones."""
+        return self._model.busy.value < SPARE
 
     @property
     def waiting(self) -> int:

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+SPARE = 0.3
 LOW = 0.4
 HIGH = 0.7
 

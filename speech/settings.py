@@ -60,8 +60,8 @@ class SpeechSettings(BaseModel):
             "How often interim passes come instead while speech that began after a pause "
             "is not heard yet (for up to 1 s): glimpses, shown but not counted towards "
             "committing, so the first word after a pause shows as soon as mid-phrase "
-            "words do. Not while the inference workers are busy; `interim_interval_ms` "
-            "or more turns them off."
+            "words do. Only while the inference workers are busy less than 30 % of their "
+            "time; `interim_interval_ms` or more turns them off."
         ),
     )
     busy_pass_stretch: float = Field(

@@ -158,9 +158,12 @@ class StreamingTranscriber:
 
         Mid-phrase words often show before they end (Whisper completes them from their
         start); the first word after a pause cannot be guessed, and waited a whole
-        interval after its end. Glimpses are spare work: a busy node makes none."""
+        interval after its end. Glimpses are spare work: only a node with time to spare
+        makes them (`PassScheduler.has_spare_time`)."""
         settings = self._settings
-        if settings.onset_interval_ms >= settings.interim_interval_ms or self._stretch > 1.0:
+        if settings.onset_interval_ms >= settings.interim_interval_ms:
+            return False
+        if self._scheduler is not None and not self._scheduler.has_spare_time:
             return False
         end_s = self._samples / SAMPLE_RATE
         # A word the window's end may have cut off is not heard yet ("as" of "ask").
