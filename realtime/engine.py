@@ -32,11 +32,14 @@ class WhisperEngine:
     def loaded(self) -> bool:
         return self._model is not None
 
-    async def load(self) -> None:
+    async def load(self, *, warm: bool = True) -> None:
+        """`warm`: make a first pass on every replica now (see `speech.warmup`), so the
+        first learner's words show as promptly as later ones; batch work need not."""
         async with self._lock:
             if self._model is None:
                 model = await asyncio.to_thread(SpeechModel.load, self.settings)
-                await warm_up(model)
+                if warm:
+                    await warm_up(model)
                 self._model, self._evaluator = model, LocalEvaluator(model)
                 self._scheduler = PassScheduler(
                     model,

@@ -129,7 +129,7 @@ async def evaluate(
     from speech.streaming import needs_interim_passes
 
     engine = WhisperEngine(settings)
-    await engine.load()
+    await engine.load(warm=False)
     try:
         transcriber = engine.transcriber()
         decoder = PcmDecoder(recording.sample_rate)

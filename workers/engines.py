@@ -31,7 +31,7 @@ class Engines:
             engine = self._engines.get(name)
             if engine is None:
                 engine = WhisperEngine(self._speech.model_copy(update={"model": name}))
-                await engine.load()
+                await engine.load(warm=False)
                 self._engines[name] = engine
             return engine
 
