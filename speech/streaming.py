@@ -20,6 +20,7 @@ the audio arrived, so a resumed session's final matches an uninterrupted one.
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import numpy as np
 
@@ -61,6 +62,8 @@ _ONSET_RISE_DB = 12.0
 _ONSET_SLACK_S = 0.15
 # Shorter windows than this make Whisper guess at words it has not heard.
 _MIN_GLIMPSE_WINDOW_MS = 700
+# A shown word ending this close to the audio's end may be only its start (tighter than
+# `_CUT_OFF_S`: a glimpse comes every 100 ms, so the next one soon tells).
 _ONSET_CUT_S = 0.15
 # Weight of the newest pass in the smoothed audio between passes (see `_note_gap`).
 _GAP_WEIGHT = 0.5
@@ -139,12 +142,16 @@ class StreamingTranscriber:
         """How many times `interim_interval_ms` after the last pass began the next should
         come: more than 1 while the node's inference workers are busy (`speech.pacing`),
         a fraction while speech after a pause is unheard (`glimpsing`)."""
-        settings = self._settings
         if self.glimpsing:
-            return settings.onset_interval_ms / settings.interim_interval_ms
+            return self._glimpse_share
         # Glimpses since the last counted pass do not put the next one off.
         glimpsed_ms = (self._decoded_to - self._agreed_to) * 1000 / SAMPLE_RATE
-        return max(0.0, self._stretch - glimpsed_ms / settings.interim_interval_ms)
+        return max(0.0, self._stretch - glimpsed_ms / self._settings.interim_interval_ms)
+
+    @property
+    def _glimpse_share(self) -> float:
+        """Glimpses' interval as a share of the counted passes' interval."""
+        return self._settings.onset_interval_ms / self._settings.interim_interval_ms
 
     @property
     def _stretch(self) -> float:
@@ -160,8 +167,7 @@ class StreamingTranscriber:
         start); the first word after a pause cannot be guessed, and waited a whole
         interval after its end. Glimpses are spare work: only a node with time to spare
         makes them (`PassScheduler.has_spare_time`)."""
-        settings = self._settings
-        if settings.onset_interval_ms >= settings.interim_interval_ms:
+        if self._glimpse_share >= 1.0:
             return False
         if self._scheduler is not None and not self._scheduler.has_spare_time:
             return False
@@ -221,15 +227,15 @@ class StreamingTranscriber:
             if self._closing:
                 raise TranscriberClosedError("the transcriber has been finalised")
             end = self._samples
-            if self._due(end):
+            due = self._due(end)
+            if due is not None:
                 if self._tail_has_speech(end):
-                    evidence = self._evidence_due(end)
-                    if evidence:
+                    if due == "counted":
                         self._note_gap(end)
                     result = await self._decode(end)
                     # Passes over much the same silence agree on its filler words.
                     heard = _without_trailing_instant(self._vad.over_voice(result.words), end)
-                    if evidence:
+                    if due == "counted":
                         self._take(heard, end)
                     else:
                         self._agreement.glimpse(heard)
@@ -255,22 +261,24 @@ class StreamingTranscriber:
             and window_ms >= self._settings.min_window_ms
         )
 
-    def _due(self, end: int) -> bool:
+    def _due(self, end: int) -> Literal["counted", "glimpse"] | None:
+        """Which pass, if any, is due now."""
         new_ms = (end - self._decoded_to) * 1000 // SAMPLE_RATE
         if new_ms <= 0:
-            return False
+            return None
         if self._evidence_due(end):
-            return True
+            return "counted"
         # A glimpse may come before the window is long enough to count: the session's
         # first word would otherwise wait for `min_window_ms` of audio.
         settings = self._settings
         window_ms = (end - self._window_start) * 1000 // SAMPLE_RATE
-        glimpse_ms = settings.min_pass_audio_ms * settings.onset_interval_ms
-        return (
+        if (
             window_ms >= min(settings.min_window_ms, _MIN_GLIMPSE_WINDOW_MS)
-            and new_ms * settings.interim_interval_ms >= glimpse_ms
+            and new_ms >= settings.min_pass_audio_ms * self._glimpse_share
             and self.glimpsing
-        )
+        ):
+            return "glimpse"
+        return None
 
     async def finalize(self) -> FinalTranscript:
         """The final transcript of everything fed; later calls return the same result.
