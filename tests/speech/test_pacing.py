@@ -67,3 +67,14 @@ def test_old_calls_are_forgotten_without_a_reader() -> None:
         clock.now += 1.0
         busy.record(clock.now - 0.5, clock.now)
     assert len(busy) <= 4
+
+
+def test_a_new_call_counts_at_once_and_aging_calls_soon_after() -> None:
+    clock = Clock()
+    busy = Utilisation(1, clock=clock)
+    busy.record(clock.now - 1.5, clock.now)
+    assert busy.value == pytest.approx(0.5)
+    busy.record(clock.now - 0.3, clock.now)  # read again at the same instant
+    assert busy.value == pytest.approx(0.6)
+    clock.now += 1.55  # 0.05 s of the first call is older than three seconds now
+    assert busy.value == pytest.approx(1.75 / 3)
