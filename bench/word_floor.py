@@ -42,16 +42,13 @@ from bench.common import (
     summary,
 )
 from speech.agreement import Agreement
-from speech.decoding import context_tokens
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
 from speech.transcript import join_words
-from speech.window_batch import Window, decode_windows
+from speech.window_batch import decode_windows
 
 CHUNK = int(16_000 * CHUNK_S)
-# As `speech.streaming` rounds interim prompts.
-_PROMPT_STEP = 16
 
 
 def _message(at_s: float, committed: str, tentative: str) -> tuple[float, dict[str, Any]]:
@@ -63,17 +60,11 @@ def _message(at_s: float, committed: str, tentative: str) -> tuple[float, dict[s
     }
 
 
-def _probe(model: SpeechModel, transcriber: StreamingTranscriber, end: int) -> str:
+def _probe(model: SpeechModel, transcriber: StreamingTranscriber) -> str:
     """What a glimpse over the session's window would show now (the tentative text)."""
-    start_s = transcriber.window_start_s
-    committed = transcriber.committed
-    context = join_words([w for w in committed if w.end <= start_s + 0.05])
-    limit = model.settings.interim_prompt_tokens
-    tokens = context_tokens(model, context, limit=limit, step=_PROMPT_STEP)
-    audio = transcriber.audio()[int(start_s * 16_000) : end]
-    (result,) = decode_windows(model, [Window(audio, tuple(tokens), start_s)])
+    (result,) = decode_windows(model, [transcriber.pass_window()])
     agreement = Agreement()
-    agreement.committed = list(committed)
+    agreement.committed = list(transcriber.committed)
     agreement.glimpse(result.words)
     return join_words(agreement.shown)
 
@@ -90,8 +81,7 @@ async def stream(
     probes = 0
     for start in range(0, len(audio), CHUNK):
         transcriber.feed(audio[start : start + CHUNK])
-        end = min(len(audio), start + CHUNK)
-        now_s = end / 16_000
+        now_s = min(len(audio), start + CHUNK) / 16_000
         record.sent.append(now_s)
         if now_s + 1e-9 >= next_pass_s:
             passes = transcriber.passes
@@ -102,8 +92,7 @@ async def stream(
         if every_chunk and transcriber.window_s >= 0.3:
             probes += 1
             committed = join_words(transcriber.committed)
-            record.received.append(_message(now_s, committed, _probe(model, transcriber, end)))
-    record.final = {"transcript": join_words((await transcriber.finalize()).words)}
+            record.received.append(_message(now_s, committed, _probe(model, transcriber)))
     return record, transcriber.passes + probes
 
 

@@ -336,13 +336,18 @@ class StreamingTranscriber:
         context = join_words([w for w in self._agreement.committed if w.end <= start_s + 0.05])
         return self.audio()[start:end], context, start_s
 
-    async def _decode(self, end: int) -> Pass:
-        """One interim pass over the unsettled window, with up to `interim_prompt_tokens`
-        tokens of the text before it as the prompt."""
-        audio, context, start_s = self._window(end)
+    def pass_window(self, end: int | None = None) -> Window:
+        """What an interim pass over the first `end` samples (all fed) would decode: the
+        unsettled window, with up to `interim_prompt_tokens` tokens of the text before it
+        as the prompt."""
+        audio, context, start_s = self._window(self._samples if end is None else end)
         limit = self._settings.interim_prompt_tokens
         tokens = context_tokens(self._model, context, limit=limit, step=_PROMPT_STEP)
-        window = Window(audio, tuple(tokens), start_s)
+        return Window(audio, tuple(tokens), start_s)
+
+    async def _decode(self, end: int) -> Pass:
+        """One interim pass over the unsettled window (`pass_window`)."""
+        window = self.pass_window(end)
         self.passes += 1
         if self._scheduler is not None:
             return await self._scheduler.decode(window)

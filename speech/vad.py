@@ -81,9 +81,9 @@ class VoiceActivity:
         first = max(0, int(np.ceil(start_s / FRAME_S)))
         levels, voiced = self._levels, self._voiced
         for frame in range(len(voiced) - 1, first - 1, -1):
-            ahead = slice(frame, frame + _ONSET_PEAK_FRAMES)
             if not voiced[frame]:
                 continue
+            ahead = slice(frame, frame + _ONSET_PEAK_FRAMES)
             before = levels[max(0, frame - need) : frame]
             if not before or max(before) <= max(levels[ahead]) - rise_db:
                 return frame * FRAME_S
