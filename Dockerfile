@@ -6,13 +6,18 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/parley
 ENV PATH=/opt/parley/bin:$PATH
 WORKDIR /src
+# The locked runtime set first (its own layer, cached while only the code changes); --no-deps:
+# the lock lists every package, pip checks each hash.
+COPY requirements/runtime.txt ./requirements/
+RUN pip install --no-deps --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
+COPY cli ./cli
 COPY realtime ./realtime
 COPY rest ./rest
 COPY speech ./speech
 COPY storage ./storage
 COPY workers ./workers
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation .
 
 # Runtime stage: no compilers, no sources, a non-root user.
 FROM python:3.11-slim AS runtime
