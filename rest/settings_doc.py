@@ -1,6 +1,6 @@
-"""Renders the settings tree as the README's configuration table.
+"""Renders the settings tree as the configuration table of docs/configuration.md.
 
-`python -m rest.settings_doc` prints it; a test keeps the README's copy in step.
+`python -m rest.settings_doc` prints it; a test keeps the copy in docs/configuration.md in step.
 """
 
 from __future__ import annotations

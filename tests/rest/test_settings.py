@@ -1,4 +1,4 @@
-"""The settings tree: environment names, nesting, and the README's table."""
+"""The settings tree: environment names, nesting, and the table in docs/configuration.md."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from rest.settings import Settings
 from rest.settings_doc import BEGIN, END, markdown
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CONFIGURATION = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 def test_nested_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,7 +32,9 @@ def test_env_file_is_honoured(tmp_path: Path) -> None:
     assert Settings(_env_file=env).server.port == 9100
 
 
-def test_readme_table_is_current() -> None:
-    text = README.read_text()
+def test_configuration_table_is_current() -> None:
+    text = CONFIGURATION.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
-    assert text[start:end] == markdown(), "run: python -m rest.settings_doc and paste into README"
+    assert text[start:end] == markdown(), (
+        "run: python -m rest.settings_doc and paste into docs/configuration.md"
+    )
