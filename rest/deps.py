@@ -54,16 +54,28 @@ def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+async def bounded_body(request: Request, limit: int) -> bytes:
+    """The body, read no further than `limit` bytes: a chunked upload has no Content-Length to
+    refuse up front, and reading it whole first let one request fill the node's memory."""
+    too_large = PayloadTooLarge(f"body larger than {limit} bytes", limit=limit)
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def body(request: Request, model: type[M]) -> M:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip() != "application/json":
         raise BadRequest("expected a JSON body (Content-Type: application/json)")
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"body larger than {MAX_BODY_BYTES} bytes")
+    raw = await bounded_body(request, MAX_BODY_BYTES)
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
