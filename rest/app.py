@@ -23,6 +23,7 @@ from realtime.endpoint import practice_endpoint
 from realtime.observe import ObserveService, observe_endpoint
 from realtime.observe_access import ObserveAccess
 from rest.api import Router, starlette_routes
+from rest.auth.accounts import Accounts
 from rest.auth.passwords import Passwords
 from rest.auth.tokens import TokenService, load_or_create_secret
 from rest.demo_seed import ensure_demo
@@ -71,7 +72,7 @@ def node_name(settings: Settings) -> str:
 def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Starlette:
     """Build the app; `passwords` may be injected (tests use cheaper Argon2 parameters)."""
     metrics = Metrics()
-    hasher = passwords or Passwords()
+    hasher = passwords or Passwords(concurrency=settings.auth.hash_concurrency)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -85,13 +86,15 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
                 redis = Redis.from_url(settings.redis.url)
                 stack.push_async_callback(redis.aclose)
             secret = load_or_create_secret(settings.auth, Path(settings.server.data_dir))
+            sessionmaker = create_sessionmaker(engine)
             app.state.parley = AppState(
                 settings=settings,
                 engine=engine,
-                sessions=create_sessionmaker(engine),
+                sessions=sessionmaker,
                 blobs=blobs,
                 tokens=TokenService(settings.auth, secret),
                 passwords=hasher,
+                accounts=Accounts(sessionmaker, ttl_s=settings.auth.account_check_s),
                 metrics=metrics,
                 node_id=node_name(settings),
                 redis=redis,

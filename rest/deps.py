@@ -39,9 +39,11 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def principal(request: Request, *roles: Role) -> Principal:
-    """The authenticated caller; with `roles`, one of them is required."""
-    who = state(request).tokens.verify(bearer_token(request))
+async def principal(request: Request, *roles: Role) -> Principal:
+    """The authenticated caller, as their account stands now (`rest.auth.accounts`); with
+    `roles`, one of them is required."""
+    app = state(request)
+    who = await app.accounts.principal(app.tokens.claims(bearer_token(request)))
     if roles and who.role not in roles:
         raise PermissionDenied(f"requires role {' or '.join(r.value for r in roles)}")
     return who

@@ -32,6 +32,23 @@ class AuthSettings(BaseModel):
     open_registration: bool = Field(
         default=True, description="Anyone may register as a learner via POST /v1/auth/register."
     )
+    account_check_s: float = Field(
+        default=5.0,
+        ge=0,
+        description=(
+            "How long a node trusts what it last read of an account (exists, active, role, "
+            "revoked tokens): a disabled account, a demotion or a sign-out everywhere takes "
+            "effect on every node within this time, not when the token expires."
+        ),
+    )
+    hash_concurrency: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Password hashes (Argon2, ~0.1 s of CPU each) computed at once on a node; others "
+            "queue, so a flood of logins slows logins, not live sessions."
+        ),
+    )
 
 
 class ServerSettings(BaseModel):

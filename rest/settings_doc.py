@@ -1,9 +1,13 @@
 """Renders the settings tree as the configuration table of docs/configuration.md.
 
-`python -m rest.settings_doc` prints it; a test keeps the copy in docs/configuration.md in step.
+`python -m rest.settings_doc` prints it, `--write` puts it into docs/configuration.md; a test
+keeps that copy in step.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 from pydantic import BaseModel, SecretStr
 
@@ -41,5 +45,15 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
+def write(path: Path) -> None:
+    text = path.read_text()
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    path.write_text(head + markdown() + tail)
+
+
 if __name__ == "__main__":
-    print(markdown())  # noqa: T201
+    if sys.argv[1:] == ["--write"]:
+        write(Path(__file__).resolve().parent.parent / "docs" / "configuration.md")
+    else:
+        print(markdown())  # noqa: T201

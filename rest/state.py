@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from rest.auth.accounts import Accounts
 from rest.auth.passwords import Passwords
 from rest.auth.tokens import TokenService
 from rest.metrics import Metrics
@@ -27,6 +28,7 @@ class AppState:
     blobs: BlobStore
     tokens: TokenService
     passwords: Passwords
+    accounts: Accounts
     metrics: Metrics
     node_id: str
     redis: Redis | None = None

@@ -125,7 +125,26 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.LEARNER.value)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # Bumped to revoke every token issued before: each token carries the version it was
+    # issued under, and a request whose version is older is refused.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RefreshToken(Base):
+    """One issued refresh token. A refresh uses it up and issues the next of its family; a
+    used token presented again means it was copied, and the whole family is revoked."""
+
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class Course(Base):

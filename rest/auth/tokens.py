@@ -1,8 +1,11 @@
 """JWT access and refresh tokens (pyjwt, HS256 pinned on decode).
 
 Claims: `iss`, `aud`, `sub` (user id), `role`, `typ` ("access" or "refresh"), `iat`, `exp`,
-`jti`. The same `TokenService.verify` serves REST (Authorization header) and the websocket
-endpoints (query parameter or subprotocol, since a browser cannot set headers there).
+`jti`, `ver` (the user's token version when issued: bumping it revokes every earlier token) and,
+on refresh tokens, `fam` (the refresh family, see `storage.refresh_tokens`). The role claim is a
+hint for clients: requests take the role from the account (`rest.auth.accounts`). The same
+`TokenService.claims` serves REST (Authorization header) and the websocket endpoints (query
+parameter or subprotocol, since a browser cannot set headers there).
 """
 
 from __future__ import annotations
@@ -30,6 +33,20 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
+    refresh_jti: str
+    family: str
+    refresh_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """What a verified token says; the account behind it is checked apart."""
+
+    user_id: uuid.UUID
+    role: Role
+    version: int
+    jti: str
+    family: str | None
 
 
 def load_or_create_secret(settings: AuthSettings, data_dir: Path) -> bytes:
@@ -53,12 +70,22 @@ class TokenService:
         self._settings = settings
         self._secret = secret
 
-    def issue(self, user_id: uuid.UUID, role: Role, token_type: TokenType) -> str:
-        now = datetime.now(UTC)
+    def issue(
+        self,
+        user_id: uuid.UUID,
+        role: Role,
+        token_type: TokenType,
+        *,
+        version: int = 0,
+        family: str | None = None,
+        jti: str | None = None,
+        now: datetime | None = None,
+    ) -> str:
+        now = now or datetime.now(UTC)
         ttl = (
             self._settings.access_ttl_s if token_type == "access" else self._settings.refresh_ttl_s
         )
-        claims = {
+        claims: dict[str, object] = {
             "iss": self._settings.issuer,
             "aud": self._settings.audience,
             "sub": str(user_id),
@@ -66,18 +93,38 @@ class TokenService:
             "typ": token_type,
             "iat": now,
             "exp": now + timedelta(seconds=ttl),
-            "jti": uuid.uuid4().hex,
+            "jti": jti or uuid.uuid4().hex,
+            "ver": version,
         }
+        if family is not None:
+            claims["fam"] = family
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def issue_pair(self, user_id: uuid.UUID, role: Role) -> TokenPair:
+    def issue_pair(
+        self, user_id: uuid.UUID, role: Role, *, version: int = 0, family: str | None = None
+    ) -> TokenPair:
+        """A new access token and the next refresh token of `family` (a new family if None);
+        the caller records the refresh token (`storage.refresh_tokens.record`)."""
+        now = datetime.now(UTC)
+        family = family or uuid.uuid4().hex
+        jti = uuid.uuid4().hex
         return TokenPair(
-            access_token=self.issue(user_id, role, "access"),
-            refresh_token=self.issue(user_id, role, "refresh"),
+            access_token=self.issue(user_id, role, "access", version=version, now=now),
+            refresh_token=self.issue(
+                user_id, role, "refresh", version=version, family=family, jti=jti, now=now
+            ),
             expires_in=self._settings.access_ttl_s,
+            refresh_jti=jti,
+            family=family,
+            refresh_expires_at=now + timedelta(seconds=self._settings.refresh_ttl_s),
         )
 
     def verify(self, token: str, token_type: TokenType = "access") -> Principal:
+        """The principal a token claims, without the account check (see `claims`)."""
+        claims = self.claims(token, token_type)
+        return Principal(user_id=claims.user_id, role=claims.role)
+
+    def claims(self, token: str, token_type: TokenType = "access") -> Claims:
         try:
             claims = jwt.decode(
                 token,
@@ -93,7 +140,16 @@ class TokenService:
             raise Unauthenticated(f"invalid token: {exc}", code="invalid_token") from exc
         if claims.get("typ") != token_type:
             raise Unauthenticated(f"not an {token_type} token", code="invalid_token")
+        version, family = claims.get("ver", 0), claims.get("fam")
+        if type(version) is not int or not (family is None or isinstance(family, str)):
+            raise Unauthenticated("malformed token claims", code="invalid_token")
         try:
-            return Principal(user_id=uuid.UUID(claims["sub"]), role=Role(claims["role"]))
+            return Claims(
+                user_id=uuid.UUID(claims["sub"]),
+                role=Role(claims["role"]),
+                version=version,
+                jti=str(claims.get("jti", "")),
+                family=family,
+            )
         except (KeyError, ValueError) as exc:
             raise Unauthenticated("malformed token claims", code="invalid_token") from exc

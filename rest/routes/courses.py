@@ -47,7 +47,7 @@ def _course_out(view: Seen) -> CourseOut:
     status=201,
 )
 async def create_course(request: Request) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     data = await deps.body(request, CourseCreateIn)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.create(db, who, **data.model_dump())
@@ -62,7 +62,7 @@ async def create_course(request: Request) -> Response:
     response=list[CourseOut],
 )
 async def list_courses(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     q = deps.query(request, CourseListQuery)
     async with deps.state(request).sessions() as db:
         found = await courses.listing(
@@ -73,7 +73,7 @@ async def list_courses(request: Request) -> Response:
 
 @router.route("GET", COURSE, summary="One course", response=CourseOut, errors=(404,))
 async def get_course(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     async with deps.state(request).sessions() as db:
         view = await courses.seen(db, who, deps.path_id(request, "course_id"))
     return deps.respond(_course_out(view))
@@ -88,7 +88,7 @@ async def get_course(request: Request) -> Response:
     errors=(404,),
 )
 async def update_course(request: Request) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     data = await deps.body(request, CourseUpdateIn)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))
@@ -105,7 +105,7 @@ async def update_course(request: Request) -> Response:
     errors=(404,),
 )
 async def archive_course(request: Request) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))
         view.course.status = CourseStatus.ARCHIVED.value
@@ -120,7 +120,7 @@ async def archive_course(request: Request) -> Response:
     errors=(404, 409),
 )
 async def enrol(request: Request) -> Response:
-    who = deps.principal(request, Role.LEARNER)
+    who = await deps.principal(request, Role.LEARNER)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.seen(db, who, deps.path_id(request, "course_id"))
         # An existing enrolment is returned as it is, even if the course has closed since.
@@ -138,7 +138,7 @@ async def enrol(request: Request) -> Response:
     errors=(404,),
 )
 async def leave(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.seen(db, who, deps.path_id(request, "course_id"))
         await courses.leave(db, view.course.id, who.user_id)
@@ -146,7 +146,7 @@ async def leave(request: Request) -> Response:
 
 
 async def _add_member(request: Request, role: EnrolmentRole) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     data = await deps.body(request, MemberIn)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))
@@ -199,7 +199,7 @@ async def add_learner(request: Request) -> Response:
     errors=(404,),
 )
 async def list_members(request: Request) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     q = deps.query(request, MemberListQuery)
     async with deps.state(request).sessions() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))

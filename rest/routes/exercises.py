@@ -39,7 +39,7 @@ EXERCISE = "/v1/exercises/{exercise_id:uuid}"
     errors=(404, 409),
 )
 async def create_exercise(request: Request) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     data = await deps.body(request, ExerciseCreateIn)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))
@@ -64,7 +64,7 @@ async def create_exercise(request: Request) -> Response:
     errors=(404,),
 )
 async def list_exercises(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     q = deps.query(request, ExerciseListQuery)
     async with deps.state(request).sessions() as db:
         view = await courses.seen(db, who, deps.path_id(request, "course_id"))
@@ -78,7 +78,7 @@ async def list_exercises(request: Request) -> Response:
 
 @router.route("GET", EXERCISE, summary="One exercise", response=ExerciseOut, errors=(404,))
 async def get_exercise(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     async with deps.state(request).sessions() as db:
         # Archived exercises stay readable by id: past practice sessions still link to them.
         exercise, _ = await courses.exercise(db, who, deps.path_id(request, "exercise_id"))
@@ -94,7 +94,7 @@ async def get_exercise(request: Request) -> Response:
     errors=(404,),
 )
 async def update_exercise(request: Request) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     data = await deps.body(request, ExerciseUpdateIn)
     async with deps.state(request).sessions.begin() as db:
         exercise, view = await courses.exercise(db, who, deps.path_id(request, "exercise_id"))
@@ -118,7 +118,7 @@ async def update_exercise(request: Request) -> Response:
     errors=(404,),
 )
 async def archive_exercise(request: Request) -> Response:
-    who = deps.principal(request, *STAFF)
+    who = await deps.principal(request, *STAFF)
     async with deps.state(request).sessions.begin() as db:
         exercise, view = await courses.exercise(db, who, deps.path_id(request, "exercise_id"))
         view.require_manager(who)

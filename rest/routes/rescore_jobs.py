@@ -63,7 +63,7 @@ def _check_options(settings: Settings, options: OptionsIn) -> None:
     errors=(404, 503),
 )
 async def create_job(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     data = await deps.body(request, JobIn)
     app = deps.state(request)
     _check_options(app.settings, data.options)
@@ -95,7 +95,7 @@ async def create_job(request: Request) -> Response:
     response=JobListOut,
 )
 async def list_jobs(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     q = deps.query(request, JobListQuery)
     async with deps.state(request).sessions() as db:
         jobs = await rescore.list_jobs(db, who, limit=q.limit)
@@ -110,7 +110,7 @@ async def list_jobs(request: Request) -> Response:
     errors=(404,),
 )
 async def get_job(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     job_id = deps.path_id(request, "job_id")
     async with deps.state(request).sessions() as db:
         job = await rescore.get_job(db, who, job_id)
@@ -125,7 +125,7 @@ async def get_job(request: Request) -> Response:
     errors=(404, 409),
 )
 async def cancel_job(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     job_id = deps.path_id(request, "job_id")
     async with deps.state(request).sessions.begin() as db:
         job = await rescore.cancel_job(db, who, job_id)

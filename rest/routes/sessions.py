@@ -38,7 +38,7 @@ router = Router("sessions")
     response=SessionPageOut,
 )
 async def list_sessions(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     q = deps.query(request, SessionListQuery)
     filters = history.SessionFilter(
         course_id=q.course_id,
@@ -64,7 +64,7 @@ async def list_sessions(request: Request) -> Response:
     errors=(404,),
 )
 async def get_session(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     session_id = deps.path_id(request, "session_id")
     app = deps.state(request)
     async with app.sessions() as db:
@@ -96,7 +96,7 @@ async def get_session(request: Request) -> Response:
     errors=(404,),
 )
 async def get_audio(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     session_id = deps.path_id(request, "session_id")
     app = deps.state(request)
     async with app.sessions() as db:
@@ -121,7 +121,7 @@ async def get_audio(request: Request) -> Response:
     errors=(404,),
 )
 async def post_feedback(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     session_id = deps.path_id(request, "session_id")
     data = await deps.body(request, FeedbackIn)
     async with deps.state(request).sessions.begin() as db:

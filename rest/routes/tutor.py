@@ -36,7 +36,7 @@ log = logging.getLogger("parley.tutor")
     errors=(404,),
 )
 async def list_learners(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     q = deps.query(request, LearnerListQuery)
     async with deps.state(request).sessions() as db:
         if q.course_id is not None:
@@ -59,7 +59,7 @@ async def list_learners(request: Request) -> Response:
     errors=(404,),
 )
 async def learner_progress(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     q = deps.query(request, ProgressQuery)
     learner_id = deps.path_id(request, "learner_id")
     async with deps.state(request).sessions() as db:
@@ -78,7 +78,7 @@ async def learner_progress(request: Request) -> Response:
     response=LiveListOut,
 )
 async def live_sessions(request: Request) -> Response:
-    who = deps.principal(request, Role.TUTOR, Role.ADMIN)
+    who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     state = deps.state(request)
     assert state.hub is not None
     partial = False

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,7 +9,7 @@ from rest import deps
 from rest.api import Router
 from rest.schemas.users import RegisterIn, UserCreateIn, UserListQuery, UserOut, UserUpdateIn
 from rest.state import AppState
-from storage import users
+from storage import refresh_tokens, users
 from storage.models import Role, User
 
 router = Router("users")
@@ -19,7 +17,7 @@ router = Router("users")
 
 async def create_account(app: AppState, data: RegisterIn, role: Role) -> User:
     """Hash the password off the event loop (Argon2 is deliberately slow) and store."""
-    password_hash = await asyncio.to_thread(app.passwords.hash, data.password)
+    password_hash = await app.passwords.hash_async(data.password)
     async with app.sessions.begin() as db:
         return await users.create(
             db,
@@ -32,7 +30,7 @@ async def create_account(app: AppState, data: RegisterIn, role: Role) -> User:
 
 @router.route("GET", "/v1/users/me", summary="The authenticated user", response=UserOut)
 async def me(request: Request) -> Response:
-    who = deps.principal(request)
+    who = await deps.principal(request)
     async with deps.state(request).sessions() as db:
         user = await users.get(db, who.user_id)
     return deps.respond(UserOut.model_validate(user))
@@ -48,7 +46,7 @@ async def me(request: Request) -> Response:
     errors=(409,),
 )
 async def create_user(request: Request) -> Response:
-    deps.principal(request, Role.ADMIN)
+    await deps.principal(request, Role.ADMIN)
     app = deps.state(request)
     data = await deps.body(request, UserCreateIn)
     user = await create_account(app, data, data.role)
@@ -59,7 +57,7 @@ async def create_user(request: Request) -> Response:
     "GET", "/v1/users", summary="List users (admin)", query=UserListQuery, response=list[UserOut]
 )
 async def list_users(request: Request) -> Response:
-    deps.principal(request, Role.ADMIN)
+    await deps.principal(request, Role.ADMIN)
     q = deps.query(request, UserListQuery)
     async with deps.state(request).sessions() as db:
         found = await users.listing(db, role=q.role, limit=q.limit, offset=q.offset)
@@ -75,10 +73,19 @@ async def list_users(request: Request) -> Response:
     errors=(404,),
 )
 async def update_user(request: Request) -> Response:
-    deps.principal(request, Role.ADMIN)
+    await deps.principal(request, Role.ADMIN)
     data = await deps.body(request, UserUpdateIn)
-    async with deps.state(request).sessions.begin() as db:
-        user = await users.get(db, deps.path_id(request, "user_id"))
+    app = deps.state(request)
+    user_id = deps.path_id(request, "user_id")
+    async with app.sessions.begin() as db:
+        user = await users.get(db, user_id)
         for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
             setattr(user, field, value.value if isinstance(value, Role) else value)
+        if data.active is False:
+            # A disabled account signs out everywhere: re-enabling it does not revive tokens.
+            await refresh_tokens.revoke_user(db, user_id)
+    # Other nodes see the change within `auth.account_check_s`; this one at once.
+    app.accounts.forget(user_id)
+    async with app.sessions() as db:
+        user = await users.get(db, user_id)
     return deps.respond(UserOut.model_validate(user))

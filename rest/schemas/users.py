@@ -39,6 +39,18 @@ class RefreshIn(Strict):
     refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
+class LogoutIn(Strict):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
+    everywhere: bool = Field(
+        default=False, description="Also revoke every other token of the account."
+    )
+
+
+class PasswordChangeIn(Strict):
+    current_password: Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+    new_password: Password
+
+
 class UserCreateIn(RegisterIn):
     role: Role = Role.LEARNER
 

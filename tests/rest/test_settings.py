@@ -35,6 +35,4 @@ def test_env_file_is_honoured(tmp_path: Path) -> None:
 def test_configuration_table_is_current() -> None:
     text = CONFIGURATION.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
-    assert text[start:end] == markdown(), (
-        "run: python -m rest.settings_doc and paste into docs/configuration.md"
-    )
+    assert text[start:end] == markdown(), "run: python -m rest.settings_doc --write"
