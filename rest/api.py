@@ -162,6 +162,8 @@ def openapi(routers: list[Router], *, title: str, version: str) -> dict[str, Any
             codes = set(e.errors) | ({401, 403} if e.auth else set())
             if e.body is not None or e.query is not None:
                 codes |= {400, 422}
+            if e.body is not None:
+                codes.add(413)
             for code in sorted(codes):
                 responses[str(code)] = {
                     "description": "Error",

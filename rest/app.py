@@ -22,6 +22,7 @@ from starlette.routing import WebSocketRoute
 from realtime.endpoint import practice_endpoint
 from realtime.observe import ObserveService, observe_endpoint
 from realtime.observe_access import ObserveAccess
+from realtime.throttle import Throttle
 from rest.api import Router, starlette_routes
 from rest.auth.accounts import Accounts
 from rest.auth.passwords import Passwords
@@ -95,10 +96,16 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
                 tokens=TokenService(settings.auth, secret),
                 passwords=hasher,
                 accounts=Accounts(sessionmaker, ttl_s=settings.auth.account_check_s),
+                throttle=Throttle.create(
+                    settings.redis.url,
+                    prefix=settings.redis.key_prefix,
+                    enabled=settings.limits.enabled,
+                ),
                 metrics=metrics,
                 node_id=node_name(settings),
                 redis=redis,
             )
+            stack.push_async_callback(app.state.parley.throttle.aclose)
             if settings.server.seed_demo:
                 await ensure_demo(app.state.parley.sessions)
             # Started before the practice service and closed after it, so sessions' last

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from realtime import throttle
+from realtime.throttle import networks, parse_limit
 from rest.state import AppState
 from storage.access import Principal
 from storage.errors import (
@@ -17,6 +19,7 @@ from storage.errors import (
     InvalidInput,
     PayloadTooLarge,
     PermissionDenied,
+    TooManyRequests,
     Unauthenticated,
 )
 from storage.models import Role
@@ -29,6 +32,25 @@ MAX_BODY_BYTES = 256 * 1024
 def state(request: Request) -> AppState:
     app_state: AppState = request.app.state.parley
     return app_state
+
+
+def client_address(request: Request) -> str:
+    trusted = networks(state(request).settings.limits.trusted_proxies)
+    peer = request.client.host if request.client else None
+    return throttle.client_address(peer, request.headers.get("x-forwarded-for"), trusted)
+
+
+async def limit(request: Request, rule: str, setting: str, *key: str) -> None:
+    """Counts the request under `rule` (its limit is `settings.limits.<setting>`); 429 with
+    Retry-After once it is over."""
+    app = state(request)
+    refusal = await app.throttle.hit(rule, parse_limit(getattr(app.settings.limits, setting)), *key)
+    if refusal is not None:
+        raise TooManyRequests(
+            f"too many requests ({rule}); retry in {refusal.retry_after_s} s",
+            code="rate_limited",
+            retry_after_s=refusal.retry_after_s,
+        )
 
 
 def bearer_token(request: Request) -> str:

@@ -31,8 +31,10 @@ def error_response(status: int, code: str, message: str, **extra: object) -> JSO
     body: dict[str, object] = {"code": code, "message": message}
     if extra:
         body["details"] = extra
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if status == 429 and isinstance(extra.get("retry_after_s"), int):
+        headers["Retry-After"] = str(extra["retry_after_s"])
+    return JSONResponse({"error": body}, status_code=status, headers=headers or None)
 
 
 async def parley_error(_request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from realtime.hub_settings import HubSettings
+from realtime.limit_settings import LimitSettings
 from realtime.settings import RealtimeSettings
 from speech.llm.settings import LlmSettings
 from speech.settings import SpeechSettings
@@ -93,3 +94,4 @@ class Settings(BaseSettings):
     llm: LlmSettings = LlmSettings()
     workers: WorkerSettings = WorkerSettings()
     hub: HubSettings = HubSettings()
+    limits: LimitSettings = LimitSettings()

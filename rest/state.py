@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from realtime.throttle import Throttle
 from rest.auth.accounts import Accounts
 from rest.auth.passwords import Passwords
 from rest.auth.tokens import TokenService
@@ -29,6 +30,7 @@ class AppState:
     tokens: TokenService
     passwords: Passwords
     accounts: Accounts
+    throttle: Throttle
     metrics: Metrics
     node_id: str
     redis: Redis | None = None

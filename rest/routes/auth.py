@@ -63,12 +63,13 @@ async def issue(app: AppState, user: User, family: str | None = None) -> TokensO
     response=RegisteredOut,
     status=201,
     auth=False,
-    errors=(403, 409),
+    errors=(403, 409, 429),
 )
 async def register(request: Request) -> Response:
     app = deps.state(request)
     if not app.settings.auth.open_registration:
         raise PermissionDenied("registration is closed", code="registration_closed")
+    await deps.limit(request, "register", "register_per_address", deps.client_address(request))
     data = await deps.body(request, RegisterIn)
     user = await create_account(app, data, Role.LEARNER)
     out = RegisteredOut(user=UserOut.model_validate(user), tokens=await issue(app, user))
@@ -82,11 +83,13 @@ async def register(request: Request) -> Response:
     body=LoginIn,
     response=TokensOut,
     auth=False,
-    errors=(401,),
+    errors=(401, 429),
 )
 async def login(request: Request) -> Response:
     app = deps.state(request)
+    await deps.limit(request, "login-address", "login_per_address", deps.client_address(request))
     data = await deps.body(request, LoginIn)
+    await deps.limit(request, "login-account", "login_per_account", data.email)
     async with app.sessions() as db:
         user = await users.by_email(db, data.email)
     stored = user.password_hash if user is not None and user.active else None
@@ -104,10 +107,11 @@ async def login(request: Request) -> Response:
     body=RefreshIn,
     response=TokensOut,
     auth=False,
-    errors=(401,),
+    errors=(401, 429),
 )
 async def refresh(request: Request) -> Response:
     app = deps.state(request)
+    await deps.limit(request, "refresh", "refresh_per_address", deps.client_address(request))
     data = await deps.body(request, RefreshIn)
     claims = app.tokens.claims(data.refresh_token, "refresh")
     refused: str | None = None
@@ -137,10 +141,11 @@ async def refresh(request: Request) -> Response:
     body=LogoutIn,
     status=204,
     auth=False,
-    errors=(401,),
+    errors=(401, 429),
 )
 async def logout(request: Request) -> Response:
     app = deps.state(request)
+    await deps.limit(request, "refresh", "refresh_per_address", deps.client_address(request))
     data = await deps.body(request, LogoutIn)
     claims = app.tokens.claims(data.refresh_token, "refresh")
     async with app.sessions.begin() as db:
@@ -158,12 +163,13 @@ async def logout(request: Request) -> Response:
     summary="Change the caller's password; every earlier token is revoked",
     body=PasswordChangeIn,
     response=TokensOut,
-    errors=(401,),
+    errors=(401, 429),
 )
 async def change_password(request: Request) -> Response:
     app = deps.state(request)
     who = await deps.principal(request)
     data = await deps.body(request, PasswordChangeIn)
+    await deps.limit(request, "login-account", "login_per_account", str(who.user_id))
     async with app.sessions() as db:
         current = await users.get(db, who.user_id)
     if not await app.passwords.verify_async(current.password_hash, data.current_password):
