@@ -101,14 +101,16 @@ async def body(request: Request, model: type[M]) -> M:
         raise BadRequest("expected a JSON body (Content-Type: application/json)")
     raw = await bounded_body(request, MAX_BODY_BYTES)
     try:
-        data = json.loads(raw)
+        json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest(f"malformed JSON: {exc}") from exc
     # PostgreSQL cannot store NUL in text; refuse it here for every body at once.
     if b"\x00" in raw or b"\\u0000" in raw.lower():
         raise InvalidInput("strings may not contain NUL characters", code="nul_character")
     try:
-        return model.model_validate(data)
+        # Strict, from the JSON itself: "16000" is not a number and 0 is not a timestamp
+        # (JSON's own strings still become ids, enums and ISO timestamps).
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         raise InvalidInput("invalid request body", errors=_validation_details(exc)) from exc
 

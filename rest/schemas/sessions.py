@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -39,8 +41,20 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("datetime out of range") from exc
 
 
+def _iso_text(value: object) -> object:
+    # pydantic reads a number (or a query string of digits) as Unix time: `until=0.5` would
+    # mean 1970. A client means an ISO 8601 instant, so anything else is refused.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _NUMBER.fullmatch(value.strip()):
+        raise ValueError("a timestamp is ISO 8601 text with a zone, e.g. 2026-01-31T09:00:00Z")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
-Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_as_utc)]
 
 
 def encode_cursor(*parts: str) -> str:
