@@ -35,7 +35,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.common import NATIVE, PROGRAMME, cpu_seconds, machine_busy_seconds, manifest
-from realtime.keys import Keys
 from speech.audio import read_wav
 from storage.access import Principal
 from storage.blobs import LocalBlobStore, audio_key
@@ -51,6 +50,7 @@ from storage.models import (
     SessionStatus,
     User,
 )
+from storage.redis_keys import Keys
 from storage.rescore import Scope, create_job
 from storage.settings import DatabaseSettings
 from workers.queue import Task

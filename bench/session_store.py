@@ -18,10 +18,10 @@ import uuid
 
 from redis.asyncio import Redis
 
-from realtime.keys import Keys
 from realtime.session_store import SessionState, token_digest
 from realtime.session_store_redis import RedisSessionStore
 from storage.practice import ExerciseInfo
+from storage.redis_keys import Keys
 
 FRAME = bytes(3200)
 

@@ -33,7 +33,7 @@ from realtime.bus import (
 )
 from realtime.cancelling import reraise_if_cancelled
 from realtime.hub_settings import HubSettings
-from realtime.keys import Keys
+from storage.redis_keys import Keys
 
 log = logging.getLogger("parley.hub")
 

@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from realtime.cancelling import reraise_if_cancelled
-from realtime.keys import Keys
+from storage.redis_keys import Keys
 
 log = logging.getLogger("parley.handoff")
 

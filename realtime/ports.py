@@ -1,8 +1,8 @@
 """What a practice session needs from the outside, as protocols it is handed.
 
 The session is a plain class: it never sees a WebSocket, a database or a model file, so it
-is tested with small fakes and run for real with the implementations in `realtime.engine`
-and `realtime.recorder`.
+is tested with small fakes and run for real with `speech.engine.WhisperEngine` and
+`realtime.recorder`. What speech offers (the transcriber, its audio) is in `speech.ports`.
 """
 
 from __future__ import annotations
@@ -11,50 +11,28 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
 from realtime.observe_protocol import EventMessage
 from realtime.protocol import CloseCode, ServerMessage
-from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
-from speech.transcript import FinalTranscript, Interim
+from speech.ports import Samples, Transcriber
+from speech.transcript import FinalTranscript
 from storage.models import SessionStatus
 from storage.practice import ExerciseInfo
-
-Samples = npt.NDArray[np.float32]
-
-
-class Transcriber(Protocol):
-    @property
-    def audio_ms(self) -> int: ...
-
-    def audio(self) -> Samples: ...
-
-    @property
-    def pace(self) -> float:
-        """How many times the interim interval after the last update began the next
-        should come: over 1 on a busy node, a fraction while speech after a pause is
-        unheard."""
-        ...
-
-    def feed(self, pcm16k: Samples) -> None: ...
-
-    async def update(self) -> Interim: ...
-
-    async def finalize(self) -> FinalTranscript: ...
-
-    def close(self) -> None:
-        """The session ended without asking for its final: drop any work towards it."""
 
 
 class SpeechEngine(Protocol):
     def transcriber(self) -> Transcriber: ...
 
     async def evaluate(
-        self, audio: Samples, transcript: FinalTranscript, exercise: ExerciseInfo
+        self,
+        audio: Samples,
+        transcript: FinalTranscript,
+        *,
+        reference_text: str | None,
+        prompt: str | None,
     ) -> dict[str, Any]:
-        """The evaluation as a JSON-ready dict with `scores`, `evaluator` and `model`."""
+        """The evaluation as a JSON-ready dict with `scores`, `evaluator` and `model`:
+        read aloud against `reference_text`, else an open response to `prompt`."""
         ...
 
 
@@ -82,14 +60,6 @@ class Recorder(Protocol):
     async def moved(self, session_id: uuid.UUID) -> bool:
         """The session continues on this node (resumed after its node was lost); False if
         its record shows it ended meanwhile (it must not continue then)."""
-        ...
-
-
-class FeedbackStage(Protocol):
-    """Feedback after the local evaluation (`speech.llm.stage.FeedbackStage`)."""
-
-    async def run(self, request: FeedbackRequest) -> FeedbackResult:
-        """Always a result, from the LLM or local; bounded in time; never raises."""
         ...
 
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from realtime.keys import Keys
+from storage.redis_keys import Keys
 
 
 @dataclass(frozen=True, slots=True)

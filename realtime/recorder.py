@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from realtime.ports import Samples
 from speech.audio import wav_bytes
 from speech.llm.result import FeedbackResult
+from speech.ports import Samples
 from speech.transcript import FinalTranscript
 from storage import practice
 from storage.blobs import BlobStore, audio_key

@@ -14,7 +14,6 @@ from realtime.durable import DurableLog
 from realtime.handoff import HandoffChannel
 from realtime.ports import (
     Client,
-    FeedbackStage,
     FeedbackStore,
     Recorder,
     SessionEvents,
@@ -25,6 +24,7 @@ from realtime.registry import SessionRegistry
 from realtime.session import DURABLE_FLUSH_S, PracticeSession
 from realtime.session_store import SessionState, SessionStore, StoredSession, token_digest
 from realtime.settings import RealtimeSettings
+from speech.ports import FeedbackStage
 from storage.access import Principal
 from storage.errors import Conflict, InvalidInput, NotFound, ParleyError, Unauthenticated
 from storage.practice import ExerciseInfo

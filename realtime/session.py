@@ -30,7 +30,6 @@ from realtime.durable import DurableLog
 from realtime.observe_protocol import EventMessage, SessionEnded, SessionStarted
 from realtime.ports import (
     Client,
-    FeedbackStage,
     FeedbackStore,
     Recorder,
     SessionEvents,
@@ -54,6 +53,7 @@ from realtime.protocol import (
 from realtime.settings import RealtimeSettings
 from speech.audio import PcmDecoder
 from speech.llm.request import FeedbackRequest
+from speech.ports import FeedbackStage
 from speech.transcript import Interim
 from storage.models import SessionStatus
 from storage.practice import ExerciseInfo
@@ -321,7 +321,12 @@ class PracticeSession:
         audio = self._transcriber.audio()
         try:
             transcript = await self._transcriber.finalize()
-            evaluation = await self._engine.evaluate(audio, transcript, self.exercise)
+            evaluation = await self._engine.evaluate(
+                audio,
+                transcript,
+                reference_text=self.exercise.read_aloud_text,
+                prompt=self.exercise.prompt,
+            )
             if self.state is not State.FINALIZING:
                 return  # given up meanwhile: another node runs the session now
         except Exception as exc:

@@ -15,9 +15,9 @@ import uuid
 from redis.asyncio import Redis
 from redis.typing import EncodableT
 
-from realtime.keys import Keys
 from realtime.session_store import AppendResult, SessionState, StoredSession
 from storage.practice import ExerciseInfo
+from storage.redis_keys import Keys
 
 # KEYS: state, audio, lease. ARGV: owner, offset, data, ttl_s.
 _APPEND = """

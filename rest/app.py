@@ -33,6 +33,7 @@ from rest.hub import build_hub
 from rest.hub_metrics import HubCollector
 from rest.metrics import Metrics, MetricsMiddleware
 from rest.practice import build_practice
+from rest.rescore_progress import HubProgress
 from rest.rescoring import rescoring
 from rest.routes import (
     auth,
@@ -50,7 +51,6 @@ from rest.state import AppState
 from storage.blob_factory import create_blob_store
 from storage.engine import create_engine, create_sessionmaker
 from storage.errors import ParleyError
-from workers.runner import HubProgress
 
 log = logging.getLogger("parley")
 

@@ -6,9 +6,9 @@ from realtime.bus import EventBus
 from realtime.bus_memory import MemoryBus
 from realtime.bus_redis import RedisBus
 from realtime.hub import Hub
-from realtime.keys import Keys
 from realtime.presence import MemoryPresence, Presence, RedisPresence
 from rest.settings import Settings
+from storage.redis_keys import Keys
 
 
 def build_hub(settings: Settings, node_id: str) -> Hub:

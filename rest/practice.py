@@ -7,18 +7,18 @@ import logging
 import uuid
 from datetime import timedelta
 
-from realtime.engine import WhisperEngine
 from realtime.handoff import HandoffChannel
-from realtime.keys import Keys
 from realtime.recorder import DatabaseRecorder
 from realtime.service import PracticeService
 from realtime.session_store import SessionStore
 from realtime.session_store_redis import RedisSessionStore
 from rest.state import AppState
+from speech.engine import WhisperEngine
 from speech.llm.client import open_stage
 from storage import practice
 from storage.access import Principal
 from storage.practice import ExerciseInfo
+from storage.redis_keys import Keys
 
 log = logging.getLogger("parley")
 

@@ -13,8 +13,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from realtime.keys import Keys
 from rest.state import AppState
+from storage.redis_keys import Keys
 from workers.engines import Engines
 from workers.queue import TaskQueue
 from workers.queue_memory import MemoryTaskQueue

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import ctranslate2
 import numpy as np
@@ -24,13 +24,10 @@ import numpy.typing as npt
 from faster_whisper.transcribe import merge_punctuations
 
 from speech.audio import SAMPLE_RATE, Samples
+from speech.frames import HOP, MAX_FRAMES
+from speech.model import SpeechModel
 from speech.transcript import Word
 
-if TYPE_CHECKING:
-    from speech.model import SpeechModel
-
-HOP = 160
-MAX_FRAMES = 3000
 PAD_FRAMES = 100
 MAX_PROMPT_TOKENS = 223
 _TOKENS_PER_S = 6.0

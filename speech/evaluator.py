@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from speech.alignment import Pair, align
 from speech.audio import SAMPLE_RATE, Samples
-from speech.decoding import HOP, MAX_FRAMES
 from speech.evaluation import ErrorType, Evaluation, Scores, WordResult
 from speech.feedback import local_feedback
 from speech.fluency import measure_fluency, measure_lexicon
+from speech.frames import HOP, MAX_FRAMES
 from speech.model import SpeechModel
 from speech.pronunciation import ForcedWord, force, forced_text
 from speech.scoring import fluency_score, overall_score, word_accuracy, word_goodness

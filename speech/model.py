@@ -29,8 +29,8 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_suppressed_tokens
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-from speech.decoding import MAX_FRAMES
 from speech.errors import ModelLoadError
+from speech.frames import MAX_FRAMES
 from speech.pacing import Utilisation
 from speech.settings import BUNDLED_PREFIX, SpeechSettings
 

@@ -27,9 +27,10 @@ import numpy as np
 from speech.agreement import Agreement
 from speech.audio import SAMPLE_RATE, Samples
 from speech.batching import PassScheduler
-from speech.decoding import HOP, MAX_FRAMES, Pass, context_tokens, decode
+from speech.decoding import Pass, context_tokens, decode
 from speech.errors import TranscriberClosedError
 from speech.final_decoder import FinalDecoder
+from speech.frames import HOP, MAX_FRAMES
 from speech.model import SpeechModel
 from speech.segment_batch import decode_segments
 from speech.settings import SpeechSettings

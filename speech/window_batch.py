@@ -33,8 +33,6 @@ import numpy as np
 from speech.audio import SAMPLE_RATE, Samples
 from speech.decoding import (
     EMPTY_PASS,
-    HOP,
-    MAX_FRAMES,
     Pass,
     alignment_words,
     drop_outside,
@@ -47,6 +45,7 @@ from speech.decoding import (
     scores,
     token_budget,
 )
+from speech.frames import HOP, MAX_FRAMES
 from speech.model import SpeechModel
 
 # `max_length` counts the prompt in a way that varies by a token or two; batched windows

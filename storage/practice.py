@@ -22,6 +22,7 @@ from storage.models import (
     Enrolment,
     Evaluation,
     Exercise,
+    ExerciseKind,
     PracticeSession,
     SessionStatus,
     Transcript,
@@ -40,6 +41,11 @@ class ExerciseInfo:
     reference_text: str | None
     prompt: str | None
     time_limit_s: int | None
+
+    @property
+    def read_aloud_text(self) -> str | None:
+        """What a read-aloud exercise reads; None for an open response."""
+        return self.reference_text if self.kind == ExerciseKind.READ_ALOUD.value else None
 
 
 async def exercise_for(db: AsyncSession, exercise_id: uuid.UUID, who: Principal) -> ExerciseInfo:

@@ -1,6 +1,6 @@
 """The Whisper engines a worker rescores with: one per model name, loaded on first use.
 
-Each engine is the live sessions' own (`realtime.engine.WhisperEngine`), so a stored session
+Each engine is the live sessions' own (`speech.engine.WhisperEngine`), so a stored session
 is transcribed and evaluated by exactly the code that scored it live.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from realtime.engine import WhisperEngine
-from realtime.ports import Samples
 from speech.audio import SAMPLE_RATE
+from speech.engine import WhisperEngine
+from speech.ports import Samples
 from speech.settings import SpeechSettings
 from speech.streaming import needs_interim_passes
 from speech.transcript import FinalTranscript

@@ -23,7 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from realtime.keys import Keys
+from storage.redis_keys import Keys
 from workers.queue import DeadTask, Delivery, Task
 from workers.settings import WorkerSettings
 

@@ -14,25 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
-from realtime.bus import BusUnavailable
-from realtime.hub import ALL, course_channel
 from workers.queue import Delivery, Task, TaskQueue
 from workers.task import Rescorer, TaskFailed, TaskOutcome
 
 log = logging.getLogger("parley.workers")
 
+# Where a finished task's progress goes (the hub, wired by the composition root); it raises
+# PublishFailed when the event cannot go out, which costs the event, never the task.
 Publish = Callable[[Task, TaskOutcome], Awaitable[None]]
-Announce = Callable[[Sequence[str], str], Awaitable[None]]
 # How long a worker backs off after the queue itself failed (Redis unreachable).
 _BACKOFF_S = 1.0
 # How often the embedded worker looks again whether live sessions still run.
 _YIELD_POLL_S = 0.25
+
+
+class PublishFailed(Exception):
+    """A progress event could not be published (its transport is down)."""
 
 
 class Worker:
@@ -174,7 +176,7 @@ class Worker:
             return
         try:
             await self._publish(task, outcome)
-        except (BusUnavailable, RedisError, OSError) as exc:
+        except (PublishFailed, RedisError, OSError) as exc:
             log.warning("cannot publish rescoring progress: %s", exc)
 
 
@@ -192,25 +194,3 @@ def progress_event(task: Task, outcome: TaskOutcome) -> dict[str, object]:
         "done": progress.done,
         "failed": progress.failed,
     }
-
-
-class HubProgress:
-    """Publishes one event per finished task on the hub: on the course's channel (so a
-    tutor observing the course sees the job advance) and on `all:*`, numbered and
-    recoverable like the live sessions' events."""
-
-    def __init__(self, announce: Announce, node: str) -> None:
-        self._announce = announce
-        self._node = node
-
-    async def __call__(self, task: Task, outcome: TaskOutcome) -> None:
-        if outcome.course_id is None:
-            return
-        body = {
-            "session_id": str(task.session_id),
-            "course_id": str(outcome.course_id),
-            "node": self._node,
-            "message": progress_event(task, outcome),
-        }
-        data = json.dumps(body, separators=(",", ":"))
-        await self._announce([course_channel(outcome.course_id), ALL], data)

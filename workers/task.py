@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from realtime.ports import FeedbackStage
 from speech.audio import load_wav_16k
 from speech.errors import SpeechError
 from speech.llm.client import open_stage
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
 from speech.llm.settings import LlmSettings
+from speech.ports import FeedbackStage
 from speech.transcript import FinalTranscript
 from storage import rescore_tasks
 from storage.blobs import BlobNotFound, BlobStore
@@ -123,7 +123,12 @@ class Rescorer:
             raise TaskFailed(f"the stored audio is unreadable: {exc}") from exc
         engine = await self._engines.get(options.get("model"))
         transcript = await transcribe(engine, audio)
-        evaluation = await engine.evaluate(audio, transcript, target.exercise)
+        evaluation = await engine.evaluate(
+            audio,
+            transcript,
+            reference_text=target.exercise.read_aloud_text,
+            prompt=target.exercise.prompt,
+        )
         if options.get("llm") and self._feedback is not None:
             exercise = target.exercise
             request = FeedbackRequest(
@@ -139,7 +144,7 @@ class Rescorer:
 
 
 def _outcome(transcript: FinalTranscript, evaluation: dict[str, Any]) -> Outcome:
-    """What a live session stores for its result (see `realtime.recorder`)."""
+    """What a live session stores for its result, in the same shape."""
     evaluator = evaluation.get("evaluator", {})
     return Outcome(
         text=transcript.text,

@@ -48,7 +48,11 @@ def _iso_text(value: object) -> object:
         return value
     if not isinstance(value, str) or _NUMBER.fullmatch(value.strip()):
         raise ValueError("a timestamp is ISO 8601 text with a zone, e.g. 2026-01-31T09:00:00Z")
-    return value
+    try:
+        # Parsed here, so that strict validation (bodies) and lax (queries) read it alike.
+        return datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise ValueError(f"not an ISO 8601 timestamp: {exc}") from exc
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from realtime.ports import Samples, Transcriber
 from realtime.protocol import CloseCode, ServerMessage
 from realtime.service import ExerciseLookup
+from speech.ports import Samples, Transcriber
 from speech.transcript import FinalTranscript, Interim, Word
 from storage.access import Principal
 from storage.errors import NotFound
@@ -126,14 +126,19 @@ class FakeEngine:
         return transcriber
 
     async def evaluate(
-        self, audio: Samples, transcript: FinalTranscript, exercise: ExerciseInfo
+        self,
+        audio: Samples,
+        transcript: FinalTranscript,
+        *,
+        reference_text: str | None,
+        prompt: str | None,
     ) -> dict[str, Any]:
         self.evaluating.set()
         await self.hold.wait()
         if self.fail is not None:
             raise self.fail
         return {
-            "kind": exercise.kind,
+            "kind": "read_aloud" if reference_text else "open_response",
             "scores": {"accuracy": 90, "fluency": 80, "completeness": 100, "overall": 88},
             "transcript": transcript.text,
             "evaluator": {"name": "fake", "version": "0"},

@@ -17,11 +17,11 @@ from realtime.bus_redis import RedisBus
 from realtime.fanout import CannotRecover
 from realtime.hub import Hub
 from realtime.hub_settings import HubSettings
-from realtime.keys import Keys
 from realtime.observe_protocol import SessionStarted
 from realtime.ports import SessionMeta
 from realtime.presence import MemoryPresence
 from realtime.protocol import InterimTranscript
+from storage.redis_keys import Keys
 from tests.realtime.cluster import eventually
 from tests.realtime.redis_server import private_redis
 from tests.services import REDIS_URL, require

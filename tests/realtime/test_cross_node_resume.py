@@ -20,8 +20,8 @@ import redis.asyncio
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from realtime.keys import Keys
 from storage.models import PracticeSession
+from storage.redis_keys import Keys
 from tests.realtime.client import JFK, World, build_world, learner, pcm, uninterrupted_final
 from tests.realtime.cluster import eventually
 from tests.realtime.redis_server import PrivateRedis

@@ -14,7 +14,6 @@ import pytest
 from redis.asyncio import Redis
 
 from realtime.handoff import HandoffChannel
-from realtime.keys import Keys
 from realtime.observe_protocol import EventMessage
 from realtime.ports import SessionMeta
 from realtime.protocol import Ack, AudioReceived, CloseCode, Final, Resume, Start
@@ -25,6 +24,7 @@ from realtime.session_store_redis import RedisSessionStore
 from realtime.settings import RealtimeSettings
 from storage.access import Principal
 from storage.errors import Conflict, NotFound, Unauthenticated
+from storage.redis_keys import Keys
 from tests.realtime.fakes import (
     LIMIT_S,
     FakeClient,

@@ -11,7 +11,7 @@ import pytest
 from redis.asyncio import Redis
 
 from realtime.handoff import HandoffChannel
-from realtime.keys import Keys
+from storage.redis_keys import Keys
 from tests.realtime.cluster import eventually
 from tests.realtime.redis_server import PrivateRedis, private_redis
 from tests.services import REDIS_URL, require

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from realtime.keys import Keys
 from realtime.session_store import (
     AppendResult,
     MemorySessionStore,
@@ -20,6 +19,7 @@ from realtime.session_store import (
 )
 from realtime.session_store_redis import RedisSessionStore
 from storage.practice import ExerciseInfo
+from storage.redis_keys import Keys
 from tests.services import REDIS_URL, require
 
 LEASE_MS = 400

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from realtime.engine import WhisperEngine
-from realtime.ports import Samples
 from realtime.recorder import DatabaseRecorder
 from speech.audio import load_wav_16k
+from speech.engine import WhisperEngine
+from speech.ports import Samples
 from speech.settings import SpeechSettings
 from speech.transcript import FinalTranscript
 from storage.blobs import BlobStore
@@ -63,7 +63,12 @@ def record_clips() -> list[Recording]:
                 audio = load_wav_16k(NATIVE / name)
                 transcript = await transcribe(engine, audio)
                 exercise = read_aloud(uuid.uuid4(), uuid.uuid4(), texts[name])
-                evaluation = await engine.evaluate(audio, transcript, exercise)
+                evaluation = await engine.evaluate(
+                    audio,
+                    transcript,
+                    reference_text=exercise.read_aloud_text,
+                    prompt=exercise.prompt,
+                )
                 out.append(Recording(name, texts[name], audio, transcript, evaluation))
             return out
         finally:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from realtime.keys import Keys
+from storage.redis_keys import Keys
 from tests.services import REDIS_URL, require
 from workers.queue import Task, TaskQueue
 from workers.queue_memory import MemoryTaskQueue

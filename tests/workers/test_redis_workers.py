@@ -14,11 +14,11 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-from realtime.keys import Keys
 from rest.app import create_app
 from rest.settings import Settings
 from storage.blobs import audio_key
 from storage.migrate import upgrade
+from storage.redis_keys import Keys
 from storage.settings import RedisSettings
 from tests.rest.conftest import Api, cheap_passwords, make_settings
 from tests.services import REDIS_URL, require

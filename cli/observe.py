@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
-from rest.cli_client import (
+from cli.client import (
     TOKEN_ENV,
     Api,
     CliError,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from rest import cli_demo, cli_evaluate, cli_observe, cli_rescore, cli_worker
+from cli import demo, evaluate, observe, rescore, worker
 from rest.settings import Settings
 
 
@@ -127,11 +127,11 @@ def parser() -> argparse.ArgumentParser:
     )
     users.set_defaults(run=_users)
 
-    cli_demo.register(sub)
-    cli_evaluate.register(sub)
-    cli_worker.register(sub)
-    cli_rescore.register(sub)
-    cli_observe.register(sub)
+    demo.register(sub)
+    evaluate.register(sub)
+    worker.register(sub)
+    rescore.register(sub)
+    observe.register(sub)
     return root
 
 

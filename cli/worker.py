@@ -49,12 +49,13 @@ async def serve(settings: Settings, *, concurrency: int, name: str) -> None:
     from redis.asyncio import Redis
 
     from realtime.bus_redis import RedisBus
-    from realtime.keys import Keys
+    from rest.rescore_progress import HubProgress
     from storage.blob_factory import create_blob_store
     from storage.engine import create_engine, create_sessionmaker
+    from storage.redis_keys import Keys
     from workers.engines import Engines
     from workers.queue_redis import RedisTaskQueue
-    from workers.runner import HubProgress, Worker
+    from workers.runner import Worker
     from workers.task import LazyFeedback, Rescorer
 
     stop = asyncio.Event()

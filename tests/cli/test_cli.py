@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rest.cli import main
-from rest.cli_client import read_recording
+from cli.client import read_recording
+from cli.main import main
 from rest.demo_seed import DEMO_COURSE_ID, DEMO_EXERCISE_ID, ensure_demo
 from storage.engine import create_engine, create_sessionmaker
 from storage.migrate import upgrade_async

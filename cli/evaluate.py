@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rest.cli_client import CliError, Recording, print_result, read_recording
+from cli.client import CliError, Recording, print_result, read_recording
 from rest.settings import Settings
 from speech.errors import SpeechError
 from storage.models import ExerciseKind
@@ -124,8 +124,8 @@ async def evaluate(
     """The evaluation dict a live session's `final` carries (it includes `transcript`)."""
     # Imported here, as `parley serve` imports the app: the model stack takes most of a
     # second to import, which `parley db` and `parley users` need not pay.
-    from realtime.engine import WhisperEngine
     from speech.audio import PcmDecoder
+    from speech.engine import WhisperEngine
     from speech.streaming import needs_interim_passes
 
     engine = WhisperEngine(settings)
@@ -141,6 +141,11 @@ async def evaluate(
                 await transcriber.update()
         transcriber.feed(decoder.flush())
         transcript = await transcriber.finalize()
-        return await engine.evaluate(transcriber.audio(), transcript, exercise)
+        return await engine.evaluate(
+            transcriber.audio(),
+            transcript,
+            reference_text=exercise.read_aloud_text,
+            prompt=exercise.prompt,
+        )
     finally:
         engine.close()

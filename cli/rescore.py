@@ -14,7 +14,7 @@ import sys
 import uuid
 from typing import Any
 
-from rest.cli_client import Api, CliError, Credentials, add_server_arguments, default_server
+from cli.client import Api, CliError, Credentials, add_server_arguments, default_server
 from rest.settings import Settings
 
 FINISHED = {"completed", "failed", "cancelled"}

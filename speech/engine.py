@@ -1,21 +1,19 @@
-"""The speech engine of a node: one Whisper model, loaded once, shared by every session,
-and one interim pass scheduler that batches the sessions' live passes."""
+"""The speech engine of a node: one Whisper model, loaded once, shared by every live session
+and rescoring task, and one interim pass scheduler that batches the sessions' live passes."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from realtime.ports import Samples, Transcriber
 from speech.batching import PassScheduler
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
+from speech.ports import Samples, Transcriber
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
 from speech.transcript import FinalTranscript
 from speech.warmup import warm_up
-from storage.models import ExerciseKind
-from storage.practice import ExerciseInfo
 
 
 class WhisperEngine:
@@ -57,13 +55,20 @@ class WhisperEngine:
         return StreamingTranscriber(self._parts()[0], scheduler=self._scheduler)
 
     async def evaluate(
-        self, audio: Samples, transcript: FinalTranscript, exercise: ExerciseInfo
+        self,
+        audio: Samples,
+        transcript: FinalTranscript,
+        *,
+        reference_text: str | None,
+        prompt: str | None,
     ) -> dict[str, Any]:
+        """Read aloud against `reference_text` when there is one, else an open response to
+        `prompt`; the evaluation as a JSON-ready dict."""
         _, evaluator = self._parts()
-        if exercise.kind == ExerciseKind.READ_ALOUD.value and exercise.reference_text:
-            result = await evaluator.evaluate_read_aloud(audio, transcript, exercise.reference_text)
+        if reference_text:
+            result = await evaluator.evaluate_read_aloud(audio, transcript, reference_text)
         else:
-            result = await evaluator.evaluate_open_response(audio, transcript, exercise.prompt)
+            result = await evaluator.evaluate_open_response(audio, transcript, prompt)
         return result.to_dict()
 
     def close(self) -> None:

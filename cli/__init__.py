@@ -1,0 +1,1 @@
+"""The `parley` command: the composition root, which builds every part and wires them."""

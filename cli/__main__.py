@@ -1,0 +1,5 @@
+"""`python -m cli` runs the `parley` command."""
+
+from cli.main import main
+
+raise SystemExit(main())
