@@ -22,7 +22,10 @@ from rest.settings import Settings
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from rest import log_filters
     from rest.app import create_app
+
+    log_filters.install()
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
@@ -31,7 +34,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=host,
         port=port,
         log_level=settings.server.log_level.lower(),
-        proxy_headers=True,
+        # The client address (rate limits, logs) comes from X-Forwarded-For only when the
+        # peer is a configured proxy; from anyone else the header is ignored.
+        proxy_headers=bool(settings.limits.trusted_proxies),
+        forwarded_allow_ips=settings.limits.trusted_proxies or None,
         ws_per_message_deflate=settings.server.ws_compression,
     )
     return 0

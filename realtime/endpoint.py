@@ -31,6 +31,7 @@ from realtime.protocol import (
 from realtime.registry import NodeFull
 from realtime.service import PracticeService
 from realtime.session import LIVE, PracticeSession, State
+from realtime.throttle import FrameRate, parse_limit
 from storage.access import Principal
 from storage.errors import ParleyError, TooManyRequests
 
@@ -60,10 +61,18 @@ async def practice_endpoint(websocket: WebSocket) -> None:
     token, subprotocol = credentials(websocket)
     await websocket.accept(subprotocol=subprotocol)
     try:
-        who = service.authenticate(token)
+        who = await service.authenticate(token)
     except ParleyError as exc:
         # Accepted first: a close before accept() reaches a browser as a bare HTTP 403.
         await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])
+        return
+    try:
+        await service.admit(who, websocket.client.host if websocket.client else "unknown")
+    except TooManyRequests as exc:
+        await websocket.send_text(
+            Error(code=exc.code, message=exc.message, fatal=True).model_dump_json()
+        )
+        await websocket.close(CloseCode.TOO_MANY, exc.message[:120])
         return
     conn = Connection(websocket, service.settings.outbox_size)
     sender = asyncio.create_task(conn.pump())
@@ -82,6 +91,7 @@ async def _receive_loop(
 ) -> PracticeSession | None:
     settings = service.settings
     session: PracticeSession | None = None
+    rate = FrameRate(parse_limit(service.limits.ws_messages_per_socket))
     while not conn.closing:
         try:
             message = await asyncio.wait_for(websocket.receive(), settings.idle_timeout_s)
@@ -91,6 +101,11 @@ async def _receive_loop(
         if message["type"] == "websocket.disconnect" or conn.closing:
             # Closing (e.g. superseded by a resume elsewhere): a frame that was already on
             # its way must not reach the session, which now belongs to the new connection.
+            return session
+        if service.limits.enabled and not rate.allow():
+            limit = service.limits.ws_messages_per_socket
+            conn.send(Error(code="rate_limited", message=f"at most {limit} messages", fatal=True))
+            conn.close(CloseCode.TOO_MANY, "too many messages")
             return session
         data: bytes | None = message.get("bytes")
         text: str | None = message.get("text")
@@ -127,7 +142,8 @@ async def _message(
     text: str,
 ) -> PracticeSession | None:
     try:
-        message = client_message.validate_json(text)
+        # Strict: "16000" is not a sample rate and "yes" is not a flag.
+        message = client_message.validate_json(text, strict=True)
     except ValidationError as exc:
         conn.send(_invalid(exc))
         return session

@@ -8,9 +8,10 @@ behind is closed with `SLOW_CLIENT` (4430); it reconnects and resumes from its o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import assert_never
 
@@ -24,6 +25,7 @@ from realtime.hub import Hub
 from realtime.hub_settings import HubSettings
 from realtime.observe_access import Grant, ObserveAccess, channel_of
 from realtime.observe_protocol import (
+    ChannelRef,
     ObserveError,
     ObservePing,
     ObservePong,
@@ -47,8 +49,12 @@ MAX_FRAME_BYTES = 4096
 class ObserveService:
     hub: Hub
     access: ObserveAccess
-    authenticate: Callable[[str], Principal]
+    # The caller a token names as their account stands now; `expired_ok` for re-checks.
+    authenticate: Callable[..., Awaitable[Principal]]
     settings: HubSettings
+    # How often an open socket's account and subscriptions are checked again: a tutor
+    # removed from a course, demoted or disabled stops receiving its events within this.
+    recheck_s: float = 5.0
 
 
 class Observer:
@@ -59,6 +65,7 @@ class Observer:
         self._limit = outbox_size
         self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue()
         self.grants: dict[str, Grant] = {}
+        self.refs: dict[str, ChannelRef] = {}  # what each grant was asked for, to re-check
         self.closing = False
 
     # hub subscriber
@@ -82,6 +89,7 @@ class Observer:
 
     def reload(self, channel: str, reason: str) -> None:
         self.grants.pop(channel, None)
+        self.refs.pop(channel, None)
         self.send(Reload(channel=channel, reason=reason))
 
     # outbox
@@ -125,19 +133,23 @@ async def observe_endpoint(websocket: WebSocket) -> None:
     token, subprotocol = credentials(websocket)
     await websocket.accept(subprotocol=subprotocol)
     try:
-        service.authenticate(token)  # and again at each subscribe
+        await service.authenticate(token)  # and again at each subscribe
     except ParleyError as exc:
         await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])
         return
     observer = Observer(websocket, service.settings.observer_outbox_size)
     sender = asyncio.create_task(observer.pump())
     receiver = asyncio.create_task(_receive_loop(websocket, observer, service, token))
+    rechecker = asyncio.create_task(_recheck(observer, service, token))
     try:
         # Either side may end it: the peer leaves, or the observer is closed (too slow): then
         # its subscriptions go at once, not when a peer that reads nothing finally leaves.
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        rechecker.cancel()
         receiver.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rechecker
         try:
             await receiver
         except asyncio.CancelledError:
@@ -189,7 +201,7 @@ async def _receive_loop(
             case Subscribe():
                 # The token is checked again: a long-lived socket must not outlive it.
                 try:
-                    who = service.authenticate(token)
+                    who = await service.authenticate(token)
                 except ParleyError as exc:
                     observer.send(ObserveError(code=exc.code, message=exc.message, fatal=True))
                     observer.close(CloseCode.UNAUTHORIZED, exc.message)
@@ -201,6 +213,40 @@ async def _receive_loop(
                 observer.send(ObservePong(id=parsed.id))
             case _:
                 assert_never(parsed)
+
+
+async def _recheck(observer: Observer, service: ObserveService, token: str) -> None:
+    """Every `recheck_s`: the account behind the socket, then each subscription as if made
+    anew. What is no longer allowed ends, and the observer is told why. (The token's own
+    expiry is not held against an open socket; its account is.)"""
+    while not observer.closing:
+        await asyncio.sleep(service.recheck_s)
+        try:
+            who = await service.authenticate(token, expired_ok=True)
+        except ParleyError as exc:
+            observer.send(ObserveError(code=exc.code, message=exc.message, fatal=True))
+            observer.close(CloseCode.UNAUTHORIZED, exc.message)
+            return
+        except Exception:  # the database is away: keep what was granted, try again later
+            log.warning("re-checking an observer failed", exc_info=True)
+            continue
+        for channel, ref in list(observer.refs.items()):
+            try:
+                grant = await service.access.grant(who, ref)
+            except ParleyError as exc:
+                observer.grants.pop(channel, None)
+                observer.refs.pop(channel, None)
+                await service.hub.unsubscribe(channel, observer)
+                observer.send(
+                    ObserveError(
+                        code="access_ended", message=f"{channel}: access ended ({exc.message})"
+                    )
+                )
+            except Exception:
+                log.warning("re-checking a subscription failed", exc_info=True)
+            else:
+                if channel in observer.grants:
+                    observer.grants[channel] = grant  # a tutor's courses may have changed
 
 
 async def _subscribe(
@@ -234,12 +280,14 @@ async def _subscribe(
     if message.offset is not None and message.epoch is not None:
         position = Position(message.offset, message.epoch)
     observer.grants[grant.channel] = grant
+    observer.refs[grant.channel] = message.channel
     try:
         await service.hub.subscribe(grant.channel, observer, position)
     except CannotRecover as exc:
         observer.reload(grant.channel, exc.reason)
     except BusUnavailable:
         observer.grants.pop(grant.channel, None)
+        observer.refs.pop(grant.channel, None)
         observer.send(
             ObserveError(code="hub_unavailable", message="live events are unavailable; retry")
         )
@@ -251,6 +299,7 @@ async def _unsubscribe(observer: Observer, service: ObserveService, message: Uns
         channel = channel_of(ref)
     except InvalidInput:
         channel = f"{ref.kind}:{ref.id}"  # never subscribed: said so below
+    observer.refs.pop(channel, None)
     if observer.grants.pop(channel, None) is None:
         observer.send(ObserveError(code="not_subscribed", message=f"not subscribed to {channel}"))
         return

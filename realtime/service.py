@@ -12,6 +12,7 @@ from typing import Protocol
 
 from realtime.durable import DurableLog
 from realtime.handoff import HandoffChannel
+from realtime.limit_settings import LimitSettings
 from realtime.ports import (
     Client,
     FeedbackStore,
@@ -24,9 +25,17 @@ from realtime.registry import SessionRegistry
 from realtime.session import DURABLE_FLUSH_S, PracticeSession
 from realtime.session_store import SessionState, SessionStore, StoredSession, token_digest
 from realtime.settings import RealtimeSettings
+from realtime.throttle import Throttle, parse_limit
 from speech.ports import FeedbackStage
 from storage.access import Principal
-from storage.errors import Conflict, InvalidInput, NotFound, ParleyError, Unauthenticated
+from storage.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    ParleyError,
+    TooManyRequests,
+    Unauthenticated,
+)
 from storage.practice import ExerciseInfo
 
 log = logging.getLogger("parley.practice")
@@ -39,7 +48,9 @@ STORE_TIMEOUT_S = 2.0
 HANDOFF_WAIT_S = 3.0
 
 ExerciseLookup = Callable[[uuid.UUID, Principal], Awaitable[ExerciseInfo]]
-Authenticate = Callable[[str], Principal]
+# The caller a token names, as their account stands now (raises Unauthenticated); with
+# `expired_ok`, a token past its expiry still names its caller (re-checks of open sockets).
+Authenticate = Callable[[str], Awaitable[Principal]]
 
 
 class LoadableEngine(SpeechEngine, Protocol):
@@ -65,6 +76,8 @@ class PracticeService:
         node_id: str = "local",
         events: SessionEvents | None = None,
         handoff: HandoffChannel | None = None,
+        throttle: Throttle | None = None,
+        limits: LimitSettings | None = None,
     ) -> None:
         """`feedback`: the stage run after each final (None: no `feedback` messages);
         `on_close`: releases what the caller built for the service (the LLM client), after
@@ -77,6 +90,8 @@ class PracticeService:
         self.settings = settings
         self.engine = engine
         self.authenticate = authenticate
+        self.limits = limits or LimitSettings(enabled=False)
+        self._throttle = throttle
         self.registry = SessionRegistry(
             settings.max_sessions_per_user, settings.max_sessions_per_node
         )
@@ -96,9 +111,27 @@ class PracticeService:
         if self._handoff is not None:
             await self._handoff.start()
 
+    async def admit(self, who: Principal, address: str) -> None:
+        """A new socket of `who` from `address`: TooManyRequests past the connect limits."""
+        await self._limit("ws-connect-user", self.limits.ws_connect_per_user, str(who.user_id))
+        await self._limit("ws-connect-address", self.limits.ws_connect_per_address, address)
+
+    async def _limit(self, rule: str, limit: str, key: str) -> None:
+        if self._throttle is None or not self.limits.enabled:
+            return
+        refusal = await self._throttle.hit(rule, parse_limit(limit), key)
+        if refusal is not None:
+            raise TooManyRequests(
+                f"too many requests ({rule}); retry in {refusal.retry_after_s} s",
+                code="rate_limited",
+                retry_after_s=refusal.retry_after_s,
+            )
+
     async def start(self, message: Start, who: Principal, client: Client) -> PracticeSession:
         if message.resume is not None:
+            # Not counted: a resume follows a network blip, and must not be refused for it.
             return await self._resume(message.resume, who, client)
+        await self._limit("session-start", self.limits.session_start_per_user, str(who.user_id))
         if message.exercise_id is None:
             raise InvalidInput("start needs an exercise_id", code="bad_message")
         self.registry.check_room(who.user_id)

@@ -8,10 +8,9 @@ while Redis is away would turn a degraded hub into an outage.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
@@ -34,35 +33,6 @@ class Refusal:
 def parse_limit(text: str) -> RateLimitItem:
     """The limit a setting names; ValueError (a settings error at start-up) if malformed."""
     return parse(text)
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def networks(texts: Sequence[str]) -> list[Network]:
-    return [ipaddress.ip_network(text, strict=False) for text in texts]
-
-
-def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
-    """The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
-    address in X-Forwarded-For that is not one (read from the right: the left part is
-    whatever the client wrote)."""
-    address = peer or "unknown"
-    if not trusted or not forwarded_for or not _trusted(address, trusted):
-        return address
-    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
-        address = hop
-        if not _trusted(hop, trusted):
-            break
-    return address
-
-
-def _trusted(address: str, trusted: Sequence[Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in trusted)
 
 
 class Throttle:
@@ -116,3 +86,22 @@ class Throttle:
         if self._failing:
             log.info("rate limits available again")
         self._failing = False
+
+
+class FrameRate:
+    """Messages one socket may send in a window (`limit`, e.g. 100/second): counted in
+    memory, since a socket lives on one node; a fixed window is enough to stop a flood."""
+
+    def __init__(self, limit: RateLimitItem, clock: Callable[[], float] = time.monotonic) -> None:
+        self._amount = limit.amount
+        self._window_s = float(limit.get_expiry())
+        self._clock = clock
+        self._start = clock()
+        self._count = 0
+
+    def allow(self) -> bool:
+        now = self._clock()
+        if now - self._start >= self._window_s:
+            self._start, self._count = now, 0
+        self._count += 1
+        return self._count <= self._amount

@@ -24,7 +24,7 @@ from realtime.observe import ObserveService, observe_endpoint
 from realtime.observe_access import ObserveAccess
 from realtime.throttle import Throttle
 from rest.api import Router, starlette_routes
-from rest.auth.accounts import Accounts
+from rest.auth.accounts import Accounts, socket_authenticator
 from rest.auth.passwords import Passwords
 from rest.auth.tokens import TokenService, load_or_create_secret
 from rest.demo_seed import ensure_demo
@@ -120,8 +120,11 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             app.state.observe = ObserveService(
                 hub=hub,
                 access=ObserveAccess(app.state.parley.sessions),
-                authenticate=app.state.parley.tokens.verify,
+                authenticate=socket_authenticator(
+                    app.state.parley.tokens, app.state.parley.accounts
+                ),
                 settings=settings.hub,
+                recheck_s=max(1.0, settings.auth.account_check_s),
             )
             practice = await build_practice(app.state.parley)
             stack.push_async_callback(practice.close)

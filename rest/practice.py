@@ -12,6 +12,7 @@ from realtime.recorder import DatabaseRecorder
 from realtime.service import PracticeService
 from realtime.session_store import SessionStore
 from realtime.session_store_redis import RedisSessionStore
+from rest.auth.accounts import socket_authenticator
 from rest.state import AppState
 from speech.engine import WhisperEngine
 from speech.llm.client import open_stage
@@ -67,7 +68,9 @@ async def build_practice(state: AppState) -> PracticeService:
         engine=engine,
         recorder=recorder,
         exercises=exercises,
-        authenticate=state.tokens.verify,
+        authenticate=socket_authenticator(state.tokens, state.accounts),
+        throttle=state.throttle,
+        limits=settings.limits,
         interim_interval_s=settings.speech.interim_interval_ms / 1000,
         feedback=stage,
         feedback_store=recorder,

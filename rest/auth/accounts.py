@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rest.auth.tokens import Claims
+from rest.auth.tokens import Claims, TokenService
 from storage.access import Principal
 from storage.errors import Unauthenticated
 from storage.models import Role, User
@@ -78,3 +78,15 @@ class Accounts:
         while len(self._cache) > self._max_entries:
             self._cache.popitem(last=False)
         return account
+
+
+def socket_authenticator(
+    tokens: TokenService, accounts: Accounts
+) -> Callable[..., Awaitable[Principal]]:
+    """What the websocket endpoints call with a token: the caller as their account stands
+    now; `expired_ok` for the periodic re-checks of a socket already open."""
+
+    async def authenticate(token: str, *, expired_ok: bool = False) -> Principal:
+        return await accounts.principal(tokens.claims(token, verify_exp=not expired_ok))
+
+    return authenticate

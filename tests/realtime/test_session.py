@@ -41,6 +41,7 @@ from tests.realtime.fakes import (
     FakeEngine,
     FakeRecorder,
     FakeTranscriber,
+    authenticating,
     exercise,
     exercises_of,
     learner,
@@ -95,7 +96,7 @@ async def make_world() -> AsyncIterator[MakeWorld]:
             engine=engine,
             recorder=recorder,
             exercises=exercises_of(known),
-            authenticate=lambda token: learner(),
+            authenticate=authenticating(learner),
             interim_interval_s=0.005,
         )
         worlds.append(World(service, engine, recorder, known))

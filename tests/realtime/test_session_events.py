@@ -19,6 +19,7 @@ from tests.realtime.fakes import (
     FakeClient,
     FakeEngine,
     FakeRecorder,
+    authenticating,
     exercise,
     exercises_of,
     learner,
@@ -57,7 +58,7 @@ async def service() -> AsyncIterator[PracticeService]:
         engine=FakeEngine(),
         recorder=FakeRecorder(),
         exercises=exercises_of(KNOWN),
-        authenticate=lambda token: learner(),
+        authenticate=authenticating(learner),
         interim_interval_s=0.005,
     )
     yield made
