@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -31,8 +30,8 @@ from realtime.bus import (
     complete,
     new_epoch,
 )
-from realtime.cancelling import reraise_if_cancelled
 from realtime.hub_settings import HubSettings
+from realtime.subscriber import Subscriber
 from storage.redis_keys import Keys
 
 log = logging.getLogger("parley.hub")
@@ -110,41 +109,44 @@ class RedisBus:
         self._read = self.redis.register_script(READ)
         self._listened: set[str] = set()
         self._pending: dict[str, list[asyncio.Future[None]]] = {}
-        self._pubsub: PubSub | None = None
-        self._up = False
-        self._task: asyncio.Task[None] | None = None
+        self._subscriber = Subscriber(
+            self.redis,
+            name="hub",
+            channels=lambda: [
+                self._keys.hub_node(self._node_id),
+                *(self._keys.hub_live(c) for c in self._listened),
+            ],
+            on_message=self._handle,
+            on_up=self._connected,
+            on_down=self._lost,
+            ping_s=PING_EVERY_S,
+            ready_timeout_s=settings.redis_timeout_s,
+            reconnect_max_s=settings.reconnect_max_s,
+        )
         self._on_envelope: OnEnvelope = lambda _envelope: None
         self._on_reconnect: OnReconnect = lambda: None
 
     @property
     def available(self) -> bool:
-        return self._up
+        return self._subscriber.up
 
     def bind(self, on_envelope: OnEnvelope, on_reconnect: OnReconnect) -> None:
         self._on_envelope = on_envelope
         self._on_reconnect = on_reconnect
 
     async def start(self) -> None:
-        if self._task is not None and not self._task.done():
-            return  # started already: a second loop would outlive `aclose`
-        ready = asyncio.get_running_loop().create_future()
-        self._task = asyncio.create_task(self._run(ready))
-        # Wait for the first connection, but start (degraded) when Redis is down.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(ready), self._settings.redis_timeout_s)
+        # Waits for the first connection, but starts (degraded) when Redis is down.
+        await self._subscriber.start()
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._subscriber.aclose()
         await self.redis.aclose()
 
     async def publish(self, channels: Sequence[str], data: str) -> None:
         await self.publish_batch([(channels, data)])
 
     async def publish_batch(self, batch: Sequence[tuple[Sequence[str], str]]) -> None:
-        if not self._up:
+        if not self._subscriber.up:
             raise BusUnavailable("redis is unavailable")
         calls = [self._call(channels, data) for channels, data in batch]
         try:
@@ -193,8 +195,8 @@ class RedisBus:
 
     async def listen(self, channel: str) -> None:
         self._listened.add(channel)
-        pubsub = self._pubsub
-        if not self._up or pubsub is None:
+        pubsub = self._subscriber.pubsub
+        if pubsub is None:
             return  # subscribed on reconnect; the hub re-syncs then
         live = self._keys.hub_live(channel)
         confirmed = asyncio.get_running_loop().create_future()
@@ -208,9 +210,10 @@ class RedisBus:
 
     async def unlisten(self, channel: str) -> None:
         self._listened.discard(channel)
-        if self._up and self._pubsub is not None:
+        pubsub = self._subscriber.pubsub
+        if pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.unsubscribe(self._keys.hub_live(channel))
+                await pubsub.unsubscribe(self._keys.hub_live(channel))
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -222,43 +225,19 @@ class RedisBus:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    async def _run(self, ready: asyncio.Future[None]) -> None:
-        delay = 0.05
-        connected_before = False
-        while True:
-            pubsub = self.redis.pubsub()
-            try:
-                live = [self._keys.hub_live(c) for c in self._listened]
-                await pubsub.subscribe(self._keys.hub_node(self._node_id), *live)
-                await self.redis.ping()
-                self._pubsub, self._up, delay = pubsub, True, 0.05
-                if not ready.done():
-                    ready.set_result(None)
-                if connected_before:
-                    log.warning("redis is back: re-subscribed to %d channels", len(live))
-                connected_before = True
-                self._on_reconnect()
-                while True:
-                    message = await pubsub.get_message(timeout=PING_EVERY_S)
-                    if message is None:
-                        await pubsub.ping()  # an idle connection's failure shows only on use
-                    else:
-                        self._handle(message)
-            except Exception as exc:  # whatever broke, the loop must live on and reconnect
-                reraise_if_cancelled(exc)
-                if not isinstance(exc, RedisError | OSError):
-                    log.exception("the hub's subscriber connection failed")
-                elif self._up or not connected_before:
-                    log.warning("redis unavailable (%s); delivering events locally only", exc)
-                self._up = False
-                self._pubsub = None
-                for waiters in self._pending.values():
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_result(None)
-                self._pending.clear()
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._settings.reconnect_max_s)
+    async def _connected(self, again: bool) -> None:
+        await self.redis.ping()
+        if again:
+            log.warning("redis is back: re-subscribed to %d channels", len(self._listened))
+        self._on_reconnect()
+
+    def _lost(self, exc: BaseException, news: bool) -> None:
+        if not isinstance(exc, RedisError | OSError):
+            log.error("the hub's subscriber connection failed", exc_info=exc)
+        elif news:
+            log.warning("redis unavailable (%s); delivering events locally only", exc)
+        for waiters in self._pending.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        self._pending.clear()

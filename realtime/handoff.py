@@ -19,7 +19,6 @@ without a hand-off. The subscription reconnects (with backoff) when Redis comes 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -27,9 +26,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 
-from realtime.cancelling import reraise_if_cancelled
+from realtime.subscriber import Subscriber
 from storage.redis_keys import Keys
 
 log = logging.getLogger("parley.handoff")
@@ -51,9 +49,17 @@ class HandoffChannel:
         self.node_id = node_id
         self._hand_over: HandOver = _refuse
         self._replies: dict[str, asyncio.Future[bool]] = {}
-        self._up = False
-        self._task: asyncio.Task[None] | None = None
         self._work: set[asyncio.Task[None]] = set()
+        self._subscriber = Subscriber(
+            redis,
+            name="handoff",
+            channels=lambda: [keys.node_control(node_id)],
+            on_message=self._message,
+            on_down=self._down,
+            ping_s=PING_EVERY_S,
+            ready_timeout_s=REDIS_TIMEOUT_S,
+            reconnect_max_s=RECONNECT_MAX_S,
+        )
 
     def bind(self, hand_over: HandOver) -> None:
         """`hand_over(session_id)`: True once this node released the session's lease."""
@@ -61,15 +67,11 @@ class HandoffChannel:
 
     async def start(self) -> None:
         """Subscribe; waits briefly for the first connection, starts anyway without Redis."""
-        if self._task is not None and not self._task.done():
-            return  # started already: a second loop would outlive `aclose`
-        ready = asyncio.get_running_loop().create_future()
-        self._task = asyncio.create_task(self._run(ready))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(ready), REDIS_TIMEOUT_S)
+        await self._subscriber.start()
 
     async def aclose(self) -> None:
-        tasks = [t for t in (self._task, *self._work) if t is not None]
+        await self._subscriber.aclose()
+        tasks = list(self._work)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -80,7 +82,7 @@ class HandoffChannel:
     async def request(self, node: str, session_id: uuid.UUID, timeout_s: float) -> bool:
         """Ask `node` to hand `session_id` over; True once it released the lease. False if
         it refused, does not listen (dead, or without hand-off) or did not answer in time."""
-        if not self._up:
+        if not self._subscriber.up:
             return False  # its answer could not reach this node
         request_id = uuid.uuid4().hex
         waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -134,33 +136,13 @@ class HandoffChannel:
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("ignored a malformed control message: %r", exc)
 
-    async def _run(self, ready: asyncio.Future[None]) -> None:
-        delay = 0.05
-        while True:
-            pubsub: PubSub = self._redis.pubsub()
-            try:
-                await pubsub.subscribe(self._keys.node_control(self.node_id))
-                self._up, delay = True, 0.05
-                if not ready.done():
-                    ready.set_result(None)
-                while True:
-                    message = await pubsub.get_message(
-                        ignore_subscribe_messages=True, timeout=PING_EVERY_S
-                    )
-                    if message is None:
-                        await pubsub.ping()
-                    elif message.get("type") == "message":
-                        self._handle(message["data"])
-            except Exception as exc:  # whatever broke, the loop must live on and reconnect
-                reraise_if_cancelled(exc)
-                if self._up:
-                    log.warning("hand-off channel lost (%r); reconnecting", exc)
-                self._up = False
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_MAX_S)
+    def _message(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "message":
+            self._handle(message["data"])
+
+    def _down(self, exc: BaseException, news: bool) -> None:
+        if news:
+            log.warning("hand-off channel lost (%r); reconnecting", exc)
 
 
 async def _refuse(_session_id: uuid.UUID) -> bool:
