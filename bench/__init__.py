@@ -1,1 +1,1 @@
-"""Hand-run benchmarks (not tests); see README.md, section Benchmarks."""
+"""Hand-run benchmarks (not tests); the method and every round: docs/benchmarks.md."""

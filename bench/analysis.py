@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.common import CHUNK_S, Programme, Record, RefWord, error_rate, summary, word_errors
+from bench.learner import Record
+from bench.programme import CHUNK_S, Programme, RefWord
+from bench.stats import error_rate, summary, word_errors
 from speech.text import normalize_text
 
 _SLACK_S = 0.2
@@ -116,7 +118,7 @@ def last_interim_errors(record: Record, programme: Programme) -> tuple[int, int]
 
 def report(sessions: Sequence[tuple[Record, Programme]]) -> dict[str, Any]:
     """Latency summaries over the words of all sessions (a record and the programme it
-    streamed; programmes of one length, as `bench.common.shifted` makes)."""
+    streamed; programmes of one length, as `bench.programme.shifted` makes)."""
     records = [r for r, _ in sessions]
     words = [w for r, p in sessions if r.final is not None for w in word_latencies(r, p)]
     third = max(p.duration_s for _, p in sessions) / 3 if sessions else 0.0

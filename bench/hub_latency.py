@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect
 
-from bench.common import cpu_seconds, local_server, machine_busy_seconds, pct
+from bench.server import cpu_seconds, local_server, machine_busy_seconds
+from bench.stats import pct
 from realtime.ports import SessionMeta
 from realtime.protocol import InterimTranscript
 from rest.hub import build_hub

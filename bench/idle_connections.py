@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import Server, local_server
+from bench.server import Server, local_server
 
 BATCH = 200
 

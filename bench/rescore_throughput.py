@@ -34,7 +34,8 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.common import NATIVE, PROGRAMME, cpu_seconds, machine_busy_seconds, manifest
+from bench.programme import NATIVE, PROGRAMME, manifest
+from bench.server import cpu_seconds, machine_busy_seconds
 from speech.audio import read_wav
 from storage.access import Principal
 from storage.blobs import LocalBlobStore, audio_key

@@ -33,7 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import PROGRAMME, Programme, build_programme, error_rate, pct, word_errors
+from bench.programme import PROGRAMME, Programme, build_programme
+from bench.stats import error_rate, pct, word_errors
 from speech.batching import PassScheduler
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings

@@ -32,15 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from bench.analysis import WordLatency, word_latencies
-from bench.common import (
-    CHUNK_S,
-    PROGRAMME,
-    Programme,
-    Record,
-    RefWord,
-    build_programme,
-    summary,
-)
+from bench.learner import Record
+from bench.programme import CHUNK_S, PROGRAMME, Programme, RefWord, build_programme
+from bench.stats import summary
 from speech.agreement import Agreement
 from speech.model import SpeechModel
 from speech.settings import SpeechSettings

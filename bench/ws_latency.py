@@ -11,7 +11,7 @@ Reports, as p50/p95 over words: interim latency (chunk holding the word's end se
 first interim showing the word), the same split by words after a pause, before a pause
 and mid-phrase, committed latency; then stop -> final for jfk.wav alone (11 s, `--final-runs`
 sessions) and for the long stream; and the final transcripts' word error rate.
-See bench/common.py for where word timings come from, bench/analysis.py for matching.
+See bench/programme.py for where word timings come from, bench/analysis.py for matching.
 """
 
 from __future__ import annotations
@@ -29,16 +29,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.analysis import report, word_latencies
-from bench.common import (
-    PROGRAMME,
-    CpuMeter,
-    Server,
-    build_programme,
-    create_exercise,
-    local_server,
-    register_learner,
-    stream_session,
-)
+from bench.learner import CpuMeter, stream_session
+from bench.programme import PROGRAMME, build_programme
+from bench.server import Server, create_exercise, local_server, register_learner
 
 TARGETS = {
     "interim": "p50<=400 p95<=800",

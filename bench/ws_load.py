@@ -10,7 +10,7 @@ stop and await their final, all against one `parley serve` process (started on
 127.0.0.1 with SQLite unless `--server`). In step, every session pauses and speaks its
 dense passages within the same second: the worst case. With `--mix`, session i of N
 streams the programme started at i/N of its length and run round to where it started
-(`bench.common.shifted`: the same words and pauses, one more pause at the seam), as
+(`bench.programme.shifted`: the same words and pauses, one more pause at the seam), as
 learners who did not start together would; the latency thirds are still each session's
 own first and last, and each third then holds every passage about equally often, so that
 only the node can make the last third slower. In step, the thirds hold different
@@ -43,17 +43,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.analysis import report
-from bench.common import (
-    PROGRAMME,
-    CpuMeter,
-    Programme,
-    Server,
-    build_programme,
-    create_exercise,
-    register_learner,
-    shifted,
-    stream_session,
-)
+from bench.learner import CpuMeter, stream_session
+from bench.programme import PROGRAMME, Programme, build_programme, shifted
+from bench.server import Server, create_exercise, register_learner
 from bench.ws_latency import server_for
 
 

@@ -30,7 +30,8 @@ from realtime.protocol import (
 )
 from realtime.registry import NodeFull
 from realtime.service import PracticeService
-from realtime.session import LIVE, PracticeSession, State
+from realtime.session import PracticeSession
+from realtime.session_state import LIVE, State
 from realtime.throttle import FrameRate, parse_limit
 from storage.access import Principal
 from storage.errors import ParleyError, TooManyRequests

@@ -6,7 +6,8 @@ import secrets
 import uuid
 from collections.abc import Iterator
 
-from realtime.session import LIVE, PracticeSession
+from realtime.session import PracticeSession
+from realtime.session_state import LIVE
 from storage.errors import NotFound, TooManyRequests, Unauthenticated
 
 

@@ -22,7 +22,8 @@ from realtime.ports import (
 )
 from realtime.protocol import AudioFormat, CloseCode, Resume, Start
 from realtime.registry import SessionRegistry
-from realtime.session import DURABLE_FLUSH_S, PracticeSession
+from realtime.session import PracticeSession
+from realtime.session_state import DURABLE_FLUSH_S
 from realtime.session_store import SessionState, SessionStore, StoredSession, token_digest
 from realtime.settings import RealtimeSettings
 from realtime.throttle import Throttle, parse_limit

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import math
 import secrets
@@ -50,29 +49,17 @@ from realtime.protocol import (
     ServerMessage,
     WordTiming,
 )
+from realtime.receipts import Receipts
+from realtime.session_feedback import collect_feedback
+from realtime.session_state import DURABLE_FLUSH_S, LIVE, State
 from realtime.settings import RealtimeSettings
 from speech.audio import PcmDecoder
-from speech.llm.request import FeedbackRequest
 from speech.ports import FeedbackStage
 from speech.transcript import Interim
 from storage.models import SessionStatus
 from storage.practice import ExerciseInfo
 
 log = logging.getLogger("parley.session")
-
-# How long `stop` waits for queued audio to become durable before it reports the total.
-DURABLE_FLUSH_S = 1.0
-
-
-class State(enum.Enum):
-    STREAMING = "streaming"
-    FINALIZING = "finalizing"
-    DONE = "done"
-    CANCELLED = "cancelled"
-    ABANDONED = "abandoned"
-
-
-LIVE = (State.STREAMING, State.FINALIZING)
 
 
 class PracticeSession:
@@ -130,8 +117,12 @@ class PracticeSession:
         self._feedback_store = feedback_store
         self._feedback: Feedback | None = None
         self._feedback_pending = False
-        self._last_receipt = 0.0
-        self._receipt_due: asyncio.TimerHandle | None = None
+        self._receipts = Receipts(
+            send=self.send,
+            acked_bytes=lambda: self.acked_bytes,
+            streaming=lambda: self.state is State.STREAMING,
+            interval_s=settings.audio_received_interval_ms / 1000,
+        )
         self.finished = asyncio.Event()
         # Set once nothing more will be sent: the final (or error), and feedback if due.
         self.delivered = asyncio.Event()
@@ -165,7 +156,7 @@ class PracticeSession:
         left = self._settings.max_session_s if remaining_s is None else max(remaining_s, 0.0)
         self._timers.append(loop.call_later(left, self._session_expired))
         if self.durable is not None:
-            self.durable.start(on_lost=self._lost, on_progress=self._durable_progress)
+            self.durable.start(on_lost=self._lost, on_progress=self._receipts.durable)
         started = datetime.now(UTC).isoformat()
         self._publish(SessionStarted(exercise_title=self.exercise.title, started_at=started))
         self._spawn(self._interim_loop())
@@ -220,9 +211,9 @@ class PracticeSession:
         self._transcriber.feed(self._decoder.feed(accepted))
         self._wake.set()
         if self.durable is not None and self.durable.active:
-            self.durable.append(accepted)  # reported by _durable_progress once written
+            self.durable.append(accepted)  # reported by _receipts.durable once written
         else:
-            self._receipt()
+            self._receipts.received()
         if len(accepted) < len(data) or self.received_bytes >= self.max_audio_bytes:
             self.send(
                 Error(
@@ -231,29 +222,6 @@ class PracticeSession:
                 )
             )
             self.stop()
-
-    def _receipt(self) -> None:
-        now = asyncio.get_running_loop().time()
-        if now - self._last_receipt >= self._settings.audio_received_interval_ms / 1000:
-            self._last_receipt = now
-            self.send(AudioReceived(bytes=self.acked_bytes))
-
-    def _durable_progress(self, durable_bytes: int) -> None:
-        """Report durable audio; a count held back by the interval is sent when it ends, so
-        audio that became durable after the last frame (e.g. after an outage) is reported."""
-        if self.state is not State.STREAMING or self._receipt_due is not None:
-            return
-        loop = asyncio.get_running_loop()
-        due = self._last_receipt + self._settings.audio_received_interval_ms / 1000
-        if loop.time() >= due:
-            self._receipt()
-        else:
-            self._receipt_due = loop.call_at(due, self._trailing_receipt)
-
-    def _trailing_receipt(self) -> None:
-        self._receipt_due = None
-        if self.state is State.STREAMING:
-            self._receipt()
 
     def stop(self) -> None:
         """Finalise; answered by `final` (or `error`), also when repeated."""
@@ -369,29 +337,14 @@ class PracticeSession:
     async def _run_feedback(
         self, stage: FeedbackStage, evaluation: dict[str, Any], saved: bool
     ) -> None:
-        exercise = self.exercise
-        request = FeedbackRequest(
-            kind=exercise.kind,
-            evaluation=evaluation,
-            reference=exercise.reference_text,
-            prompt=exercise.prompt,
-            title=exercise.title,
-        )
         try:
-            result = await stage.run(request)
-            # Stored before it is sent: a client that reads the session's history when the
-            # message arrives finds the feedback there.
-            if saved and self._feedback_store is not None:
-                try:
-                    await self._feedback_store.feedback(self.id, result)
-                except Exception:
-                    log.exception("storing the feedback of session %s failed", self.id)
-            self._feedback = Feedback(
+            self._feedback = await collect_feedback(
+                stage,
+                self._feedback_store,
                 session_id=self.id,
-                source=result.source,
-                reason=result.reason,
-                model=result.model,
-                feedback=result.feedback,
+                exercise=self.exercise,
+                evaluation=evaluation,
+                saved=saved,
             )
             self.send(self._feedback)
             self._publish(self._feedback)
@@ -436,8 +389,7 @@ class PracticeSession:
         self._halt.set()
         self._wake.set()
         self._transcriber.close()
-        if self._receipt_due is not None:
-            self._receipt_due.cancel()
+        self._receipts.cancel()
         for timer in self._timers:
             timer.cancel()
         if self.durable is not None:

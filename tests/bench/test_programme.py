@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.common import RATE, Programme, RefWord, shifted
+from bench.programme import RATE, Programme, RefWord, shifted
 
 
 def programme(gaps_s: tuple[float, float] = (0.5, 0.5)) -> Programme:

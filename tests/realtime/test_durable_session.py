@@ -18,7 +18,8 @@ from realtime.observe_protocol import EventMessage
 from realtime.ports import SessionMeta
 from realtime.protocol import Ack, AudioReceived, CloseCode, Final, Resume, Start
 from realtime.service import HANDOFF_WAIT_S, PracticeService
-from realtime.session import PracticeSession, State
+from realtime.session import PracticeSession
+from realtime.session_state import State
 from realtime.session_store import MemorySessionStore, SessionState, SessionStore, StoredSession
 from realtime.session_store_redis import RedisSessionStore
 from realtime.settings import RealtimeSettings

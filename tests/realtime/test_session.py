@@ -27,7 +27,8 @@ from realtime.protocol import (
     Start,
 )
 from realtime.service import PracticeService
-from realtime.session import PracticeSession, State
+from realtime.session import PracticeSession
+from realtime.session_state import State
 from realtime.settings import RealtimeSettings
 from speech.audio import pcm16_to_float
 from storage.access import Principal

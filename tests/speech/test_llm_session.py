@@ -13,7 +13,8 @@ import pytest
 
 from realtime.protocol import Feedback, Final, Resume, Start
 from realtime.service import PracticeService
-from realtime.session import PracticeSession, State
+from realtime.session import PracticeSession
+from realtime.session_state import State
 from realtime.settings import RealtimeSettings
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
