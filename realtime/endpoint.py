@@ -103,13 +103,16 @@ async def _receive_loop(
             # Closing (e.g. superseded by a resume elsewhere): a frame that was already on
             # its way must not reach the session, which now belongs to the new connection.
             return session
-        if service.limits.enabled and not rate.allow():
+        data: bytes | None = message.get("bytes")
+        text: str | None = message.get("text")
+        # Audio a streaming session takes is bounded by its audio limit and may come as fast
+        # as a client uploads it; every other frame costs an answer, so those are counted.
+        streaming = data is not None and session is not None and session.state is State.STREAMING
+        if service.limits.enabled and not streaming and not rate.allow():
             limit = service.limits.ws_messages_per_socket
             conn.send(Error(code="rate_limited", message=f"at most {limit} messages", fatal=True))
             conn.close(CloseCode.TOO_MANY, "too many messages")
             return session
-        data: bytes | None = message.get("bytes")
-        text: str | None = message.get("text")
         size = len(data) if data is not None else len((text or "").encode())
         if size > settings.max_frame_bytes:
             conn.send(

@@ -60,8 +60,9 @@ class LimitSettings(BaseModel):
     ws_messages_per_socket: Limit = Field(
         default="100/second",
         description=(
-            "Messages (audio frames included) one websocket sends; real-time audio in 100 ms "
-            "frames is 10 a second. Past it the socket is closed with 4429."
+            "Messages one websocket sends, apart from the audio of a streaming session (bounded "
+            "by the audio limit, and free to come as fast as a client uploads it). Past it "
+            "the socket is closed with 4429."
         ),
     )
     trusted_proxies: list[Annotated[str, AfterValidator(_network)]] = Field(
