@@ -46,6 +46,10 @@ class WhisperEngine:
                     most_stretch=self.settings.busy_pass_stretch,
                 )
 
+    @property
+    def model(self) -> SpeechModel:
+        return self._parts()[0]
+
     def _parts(self) -> tuple[SpeechModel, LocalEvaluator]:
         if self._model is None or self._evaluator is None:
             raise RuntimeError("the speech model is not loaded; await load() first")

@@ -104,7 +104,63 @@ def segment_encoding(model: SpeechModel, audio: Samples) -> Encoded:
 
 
 def decode_segments(model: SpeechModel, segments: Sequence[tuple[Samples, float]]) -> list[Pass]:
-    """Transcribe (audio, offset_s) segments, each at most 30 s (blocking)."""
+    """Transcribe (audio, offset_s) segments, each at most 30 s (blocking).
+
+    Decoded without timestamps, Whisper may end the text at a sentence end before the
+    segment's audio does: a segment holding the end of one passage, a pause too short to
+    cut at, then another passage came back as the first passage's last words alone. So
+    while a segment's words end `MIN_TAIL_S` or more before its audio, the rest is decoded
+    again from the last word's end (as faster-whisper's `transcribe()` seeks past what it
+    decoded), and what it hears is appended. Each continuation depends on the segment's
+    audio alone, so the final still does too."""
+    passes = _decode_once(model, segments)
+    open_ = list(range(len(segments)))
+    for _ in range(MAX_CONTINUATIONS):
+        tails: list[tuple[int, Samples, float]] = []
+        for i in open_:
+            tail = _rest_after(passes[i], *segments[i])
+            if tail is not None:
+                tails.append((i, *tail))
+        if not tails:
+            break
+        heard = _decode_once(model, [(audio, offset) for _, audio, offset in tails])
+        open_ = []
+        for (i, _, _), more in zip(tails, heard, strict=True):
+            if more.words:
+                passes[i] = Pass(passes[i].words + more.words, *_scores(passes[i], more))
+                open_.append(i)
+    return passes
+
+
+# A continuation is decoded only for this much audio after the last word: the cut leaves up
+# to half a pause after the last word, and a second of padding alone makes Whisper hear
+# words in noise (see `segment_encoding`).
+MIN_TAIL_S = 1.0
+MAX_CONTINUATIONS = 3
+
+
+def _rest_after(done: Pass, audio: Samples, offset_s: float) -> tuple[Samples, float] | None:
+    """The audio of a segment after its last decoded word, if long enough to hold more."""
+    if not done.words:
+        return None
+    end_s = done.words[-1].end - offset_s
+    if len(audio) / SAMPLE_RATE - end_s < MIN_TAIL_S:
+        return None
+    start = max(0, int(end_s * SAMPLE_RATE))
+    return audio[start:], offset_s + start / SAMPLE_RATE
+
+
+def _scores(first: Pass, more: Pass) -> tuple[float, float]:
+    """A continued segment's scores: the surer no-speech reading, the mean log probability
+    weighted by the words each part heard."""
+    n, m = len(first.words), len(more.words)
+    return (
+        min(first.no_speech_prob, more.no_speech_prob),
+        (first.avg_logprob * n + more.avg_logprob * m) / (n + m),
+    )
+
+
+def _decode_once(model: SpeechModel, segments: Sequence[tuple[Samples, float]]) -> list[Pass]:
     passes = [EMPTY_PASS] * len(segments)
     groups: dict[int, list[tuple[int, Encoded]]] = {}
     for i, (audio, _) in enumerate(segments):
