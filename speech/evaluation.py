@@ -8,7 +8,7 @@ from typing import Any, Literal
 from speech.fluency import FluencyMeasures, LexicalMeasures
 
 EVALUATOR_NAME = "parley-local"
-EVALUATOR_VERSION = "1.0.0"
+EVALUATOR_VERSION = "2.0.0"
 
 ErrorType = Literal["none", "mispronunciation", "omission", "insertion", "repetition"]
 ExerciseKind = Literal["read_aloud", "open_response"]

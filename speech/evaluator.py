@@ -6,23 +6,33 @@ one forced alignment) runs in the model's pool.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from speech.alignment import Pair, align
 from speech.audio import SAMPLE_RATE, Samples
-from speech.evaluation import ErrorType, Evaluation, Scores, WordResult
+from speech.evaluation import EVALUATOR_VERSION, ErrorType, Evaluation, Scores, WordResult
 from speech.feedback import local_feedback
 from speech.fluency import measure_fluency, measure_lexicon
 from speech.frames import HOP, MAX_FRAMES
 from speech.model import SpeechModel
 from speech.pronunciation import ForcedWord, force, forced_text
-from speech.scoring import fluency_score, overall_score, word_accuracy, word_goodness
+from speech.scorer.features import evidence
+from speech.scorer.linear import TrainedScorer
+from speech.scoring import (
+    fluency_score,
+    overall_score,
+    utterance_scores,
+    word_accuracy,
+    word_goodness,
+)
 from speech.segment_batch import segment_encoding
 from speech.text import FILLERS, Token, normalize, source_words
 from speech.transcript import FinalTranscript, Word
 
 _MAX_FORCED_SAMPLES = MAX_FRAMES * HOP
 _REPEAT_REACH = 2
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +42,36 @@ class ReadAloudAnalysis:
     words: tuple[WordResult, ...]
     goodness: tuple[float | None, ...]  # per reference word, None when omitted
     completeness: float
+    # Per reference word, None when omitted or not measured: evidence for the scorer.
+    forced: tuple[ForcedWord | None, ...] = ()
 
 
 class LocalEvaluator:
-    def __init__(self, model: SpeechModel) -> None:
+    """`scorer`: the trained utterance scorer (default: the committed artefact, loaded
+    now); `hand_tuned`: score with `speech.scoring`'s formulas alone (the baseline the
+    trained scorer is measured against). Word-level results come from those formulas
+    either way."""
+
+    def __init__(
+        self, model: SpeechModel, scorer: TrainedScorer | None = None, *, hand_tuned: bool = False
+    ) -> None:
         self._model = model
+        self._scorer = None if hand_tuned else scorer or TrainedScorer.load()
+        if self._scorer is not None and self._scorer.model != model.name:
+            # Its weights read another model's evidence (the encoder states above all).
+            log.warning(
+                "scorer %s was trained on %s, not %s: hand-tuned scores instead",
+                self._scorer.version,
+                self._scorer.model,
+                model.name,
+            )
+            self._scorer = None
+
+    @property
+    def version(self) -> str:
+        """What every evaluation is marked with: the code's version and the scorer's."""
+        scorer = "hand" if self._scorer is None else self._scorer.version
+        return f"{EVALUATOR_VERSION}+{scorer}"
 
     async def evaluate_read_aloud(
         self, audio16k: Samples, transcript: FinalTranscript, reference: str
@@ -53,19 +88,23 @@ class LocalEvaluator:
     ) -> Evaluation:
         """Blocking form of `evaluate_read_aloud`."""
         analysis = self.analyse(audio16k, transcript, reference)
-        scored = [w for w in analysis.words if w.expected is not None]
-        # Omitted words count in completeness, not again in accuracy (as experts score).
-        said = [w.accuracy or 0 for w in scored if w.error_type != "omission"]
-        accuracy = sum(said) / len(said) if said else 0.0
         fluency = measure_fluency(transcript.words)
-        fluency_points = fluency_score(fluency, accuracy)
-        completeness = 100.0 * analysis.completeness
+        hand = utterance_scores(analysis.words, analysis.completeness, fluency)
         scores = Scores(
-            accuracy=round(accuracy),
-            fluency=fluency_points,
-            completeness=round(completeness),
-            overall=overall_score(accuracy, fluency_points, completeness),
+            accuracy=round(hand.accuracy),
+            fluency=round(hand.fluency),
+            completeness=round(100.0 * analysis.completeness),
+            overall=round(hand.overall),
         )
+        if self._scorer is not None and fluency.word_count:  # nothing heard: zeros stand
+            features = evidence(self._model, audio16k, transcript, analysis, fluency, hand)
+            predicted = self._scorer.predict(features)
+            scores = Scores(
+                accuracy=round(predicted["accuracy"]),
+                fluency=round(predicted["fluency"]),
+                completeness=scores.completeness,
+                overall=round(predicted["total"]),
+            )
         return Evaluation(
             kind="read_aloud",
             scores=scores,
@@ -76,6 +115,7 @@ class LocalEvaluator:
             transcript=transcript.text,
             reference=reference,
             model=transcript.model or self._model.name,
+            evaluator_version=self.version,
         )
 
     def open_response(self, transcript: FinalTranscript) -> Evaluation:
@@ -108,7 +148,17 @@ class LocalEvaluator:
             transcript=transcript.text,
             reference=None,
             model=transcript.model or self._model.name,
+            evaluator_version=self.version,
         )
+
+    def read_aloud_features(
+        self, audio16k: Samples, transcript: FinalTranscript, reference: str
+    ) -> dict[str, float]:
+        """The trained scorer's features of a reading (blocking; what the benchmark fits)."""
+        analysis = self.analyse(audio16k, transcript, reference)
+        fluency = measure_fluency(transcript.words)
+        hand = utterance_scores(analysis.words, analysis.completeness, fluency)
+        return evidence(self._model, audio16k, transcript, analysis, fluency, hand)
 
     def analyse(
         self, audio16k: Samples, transcript: FinalTranscript, reference: str
@@ -156,7 +206,7 @@ class LocalEvaluator:
         for pair in _insertions_before(pairs, ref_tokens, len(ref_words)):
             results.append(_inserted(pair, heard_tokens, heard))
         completeness = said / len(ref_words) if ref_words else 0.0
-        return ReadAloudAnalysis(tuple(results), tuple(goodness), completeness)
+        return ReadAloudAnalysis(tuple(results), tuple(goodness), completeness, tuple(forced))
 
     def _force(
         self,

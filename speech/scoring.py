@@ -1,14 +1,20 @@
 """Score formulas: measures in, 0-100 scores out.
 
-The constants are fitted by `bench/correlation.py` against expert ratings of non-native
-read speech; they say nothing about any one recording. Change them only with that
-benchmark's figures, and bump `EVALUATOR_VERSION` when you do.
+The constants were hand-tuned against expert ratings of non-native read speech, on the
+very utterances they were then measured on. A read-aloud's utterance scores now come from
+the trained scorer (`speech.scorer`), which reads these scores among its features; word
+scores, open responses and the baseline of bench/validity.py still come from here.
+Change a constant only with that benchmark's figures, retrain (bench/train_scorer.py),
+and bump `EVALUATOR_VERSION`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+from speech.evaluation import WordResult
 from speech.fluency import FluencyMeasures
 
 # Word goodness: a mix of the reference word's forced-alignment log probability and the
@@ -75,3 +81,25 @@ def overall_score(accuracy: float, fluency: float, completeness: float | None) -
     if completeness is None:
         return round(clamp((wa * accuracy + wf * fluency) / (wa + wf)))
     return round(clamp(wa * accuracy + wf * fluency + wc * completeness))
+
+
+@dataclass(frozen=True, slots=True)
+class HandScores:
+    """The utterance scores of these formulas (0-100): the baseline the trained scorer
+    (`speech.scorer`) is measured against, and evidence it reads."""
+
+    accuracy: float
+    fluency: float
+    overall: float
+
+
+def utterance_scores(
+    words: Sequence[WordResult], completeness: float, m: FluencyMeasures
+) -> HandScores:
+    """`completeness` is the share (0-1) of reference words said."""
+    scored = [w for w in words if w.expected is not None]
+    # Omitted words count in completeness, not again in accuracy (as experts score).
+    said = [w.accuracy or 0 for w in scored if w.error_type != "omission"]
+    accuracy = sum(said) / len(said) if said else 0.0
+    fluency = fluency_score(m, accuracy)
+    return HandScores(accuracy, fluency, overall_score(accuracy, fluency, 100.0 * completeness))

@@ -11,6 +11,7 @@ from speech.decoding import decode
 from speech.evaluation import EVALUATOR_NAME, EVALUATOR_VERSION, Evaluation
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
+from speech.scorer.linear import TrainedScorer
 from speech.transcript import FinalTranscript, Word, join_words
 from tests.speech.conftest import JFK_TEXT, NATIVE, ocean_wav
 
@@ -45,7 +46,9 @@ async def test_clean_native_reading(
     assert all(w.start is not None and w.accuracy is not None for w in result.words)
     out = result.to_dict()
     json.dumps(out)
-    assert out["evaluator"] == {"name": EVALUATOR_NAME, "version": EVALUATOR_VERSION}
+    # Marked with the code's version and the trained scorer's (speech/scorer/scorer.json).
+    scorer = TrainedScorer.load().version
+    assert out["evaluator"] == {"name": EVALUATOR_NAME, "version": f"{EVALUATOR_VERSION}+{scorer}"}
     assert out["model"] == "whisper-tiny.en"
     assert 100 <= out["fluency"]["speech_rate_wpm"] <= 160
 
