@@ -31,25 +31,19 @@ from speech.decoding import Pass, context_tokens, decode
 from speech.errors import TranscriberClosedError
 from speech.final_decoder import FinalDecoder
 from speech.frames import HOP, MAX_FRAMES
+from speech.interim_window import InterimWindow
 from speech.model import SpeechModel
 from speech.segment_batch import decode_segments
 from speech.settings import SpeechSettings
 from speech.transcript import FinalTranscript, Interim, Word, join_words
-from speech.vad import FRAME_S, VoiceActivity
+from speech.vad import VoiceActivity
 from speech.window_batch import Window, decode_windows
 
 _MAX_SAMPLES_PER_PASS = MAX_FRAMES * HOP
-# Silence kept before new speech when the window skips a pause: room for a soft onset.
-_LEAD_S = 0.5
-# Voiced audio this long after the last committed word is new speech, not that word's tail
-# (attention word ends are ~0.1 s exact).
-_NEW_SPEECH_GAP_S = 0.3
 # A word shorter than this was given no time by alignment.
 _INSTANT_S = 0.02
 # A word ending this close to the window's end may be cut off by it.
 _CUT_OFF_S = 0.3
-# A quiet stretch shorter than this is a stop consonant, not a pause to cut in.
-_MIN_PAUSE_S = 0.15
 # Interim prompts hold a multiple of this many previous-text tokens (the oldest few go): a
 # batch cuts its prompts to the shortest, so rounding costs little and keeps lengths close.
 _PROMPT_STEP = 16
@@ -66,8 +60,6 @@ _MIN_GLIMPSE_WINDOW_MS = 700
 # A shown word ending this close to the audio's end may be only its start (tighter than
 # `_CUT_OFF_S`: a glimpse comes every 100 ms, so the next one soon tells).
 _ONSET_CUT_S = 0.15
-# Weight of the newest pass in the smoothed audio between passes (see `_note_gap`).
-_GAP_WEIGHT = 0.5
 
 
 def _without_trailing_instant(words: list[Word], end: int) -> list[Word]:
@@ -119,10 +111,9 @@ class StreamingTranscriber:
             min_level_dbfs=self._settings.vad_min_level_dbfs,
         )
         self._agreement = Agreement(min_probability=self._settings.commit_probability)
-        self._window_start = 0
+        self._window = InterimWindow(self._settings, self._agreement, self._vad, self._fed)
         self._decoded_to = 0
         self._agreed_to = 0
-        self._pass_gap_s: float | None = None
         self._lock = asyncio.Lock()
         self._final_lock = asyncio.Lock()
         self._closing = False
@@ -187,11 +178,19 @@ class StreamingTranscriber:
     @property
     def window_s(self) -> float:
         """Length of the audio the next interim pass would decode."""
-        return (self._samples - self._window_start) / SAMPLE_RATE
+        return self._window.length_s
 
     @property
     def window_start_s(self) -> float:
-        return self._window_start / SAMPLE_RATE
+        return self._window.start_s
+
+    @property
+    def loaded(self) -> bool:
+        """Whether passes come so far apart that the window follows the `loaded_*` limits."""
+        return self._window.loaded
+
+    def _fed(self) -> int:
+        return self._samples
 
     @property
     def committed(self) -> tuple[Word, ...]:
@@ -232,7 +231,7 @@ class StreamingTranscriber:
             if due is not None:
                 if self._tail_has_speech(end):
                     if due == "counted":
-                        self._note_gap(end)
+                        self._window.note_gap(end, self._agreed_to)
                     result = await self._decode(end)
                     # Passes over much the same silence agree on its filler words.
                     heard = _without_trailing_instant(self._vad.over_voice(result.words), end)
@@ -241,7 +240,7 @@ class StreamingTranscriber:
                     else:
                         self._agreement.glimpse(heard)
                 else:
-                    self._skip_silence(end)
+                    self._window.skip_silence(end)
                     self._agreed_to = end
                 self._decoded_to = end
             return self._interim()
@@ -249,14 +248,14 @@ class StreamingTranscriber:
     def _take(self, heard: list[Word], end: int) -> None:
         newly = self._agreement.insert(heard)
         self._agreed_to = end
-        self._bound_window(end)
+        self._window.bound(end)
         if not newly and not self._agreement.tentative:
-            self._skip_settled()
+            self._window.skip_settled()
 
     def _evidence_due(self, end: int) -> bool:
         """Whether a pass now would hear enough more than the last counted one to count."""
         new_ms = (end - self._agreed_to) * 1000 // SAMPLE_RATE
-        window_ms = (end - self._window_start) * 1000 // SAMPLE_RATE
+        window_ms = (end - self._window.start) * 1000 // SAMPLE_RATE
         return (
             new_ms >= self._settings.min_pass_audio_ms * self._stretch
             and window_ms >= self._settings.min_window_ms
@@ -272,7 +271,7 @@ class StreamingTranscriber:
         # A glimpse may come before the window is long enough to count: the session's
         # first word would otherwise wait for `min_window_ms` of audio.
         settings = self._settings
-        window_ms = (end - self._window_start) * 1000 // SAMPLE_RATE
+        window_ms = (end - self._window.start) * 1000 // SAMPLE_RATE
         if (
             window_ms >= min(settings.min_window_ms, _MIN_GLIMPSE_WINDOW_MS)
             and new_ms >= settings.min_pass_audio_ms * self._glimpse_share
@@ -306,7 +305,7 @@ class StreamingTranscriber:
             words = whole.words
         else:
             if self._tail_has_speech(end):
-                audio, context, start_s = self._window(end)
+                audio, context, start_s = self._unsettled(end)
                 tail = await self._model.run(
                     decode, self._model, audio, context=context, offset_s=start_s
                 )
@@ -327,21 +326,18 @@ class StreamingTranscriber:
         )
 
     def _tail_has_speech(self, end: int) -> bool:
-        start_s = max(self._window_start / SAMPLE_RATE, self._agreement.committed_end)
-        return self._vad.any_voiced(start_s, end / SAMPLE_RATE)
+        return self._window.tail_has_speech(end)
 
-    def _window(self, end: int) -> tuple[Samples, str, float]:
+    def _unsettled(self, end: int) -> tuple[Samples, str, float]:
         """The unsettled audio, the committed text before it, and where it starts (s)."""
-        start = self._window_start
-        start_s = start / SAMPLE_RATE
-        context = join_words([w for w in self._agreement.committed if w.end <= start_s + 0.05])
-        return self.audio()[start:end], context, start_s
+        start, context = self._window.context()
+        return self.audio()[start:end], context, start / SAMPLE_RATE
 
     def pass_window(self, end: int | None = None) -> Window:
         """What an interim pass over the first `end` samples (all fed) would decode: the
         unsettled window, with up to `interim_prompt_tokens` tokens of the text before it
         as the prompt."""
-        audio, context, start_s = self._window(self._samples if end is None else end)
+        audio, context, start_s = self._unsettled(self._samples if end is None else end)
         limit = self._settings.interim_prompt_tokens
         tokens = context_tokens(self._model, context, limit=limit, step=_PROMPT_STEP)
         return Window(audio, tuple(tokens), start_s)
@@ -354,113 +350,3 @@ class StreamingTranscriber:
             return await self._scheduler.decode(window)
         (result,) = await self._model.run_interim(decode_windows, self._model, [window])
         return result
-
-    @property
-    def loaded(self) -> bool:
-        """Whether passes come so far apart that the window follows the `loaded_*` limits."""
-        threshold_s = self._settings.loaded_pass_gap_ms / 1000
-        gap_s = self._pass_gap_s
-        return threshold_s == 0 or (gap_s is not None and gap_s >= threshold_s)
-
-    def _note_gap(self, end: int) -> None:
-        """Smooth the audio that arrived since the last pass: under load the passes of
-        every session stretch alike, while one late pass (a burst of audio) is noise."""
-        if not self._agreed_to:
-            return  # the first pass waits for `min_window_ms`, not for a worker
-        gap_s = (end - self._agreed_to) / SAMPLE_RATE
-        before = self._pass_gap_s
-        self._pass_gap_s = gap_s if before is None else before + _GAP_WEIGHT * (gap_s - before)
-
-    def _limits(self) -> tuple[float, float]:
-        """(window_trim_s, max_window_s) for the next pass."""
-        settings = self._settings
-        if self.loaded:
-            return settings.loaded_window_trim_s, settings.loaded_max_window_s
-        return settings.window_trim_s, settings.max_window_s
-
-    def _bound_window(self, end: int) -> None:
-        end_s = end / SAMPLE_RATE
-        trim_s, max_s = self._limits()
-        if self.window_s > max_s:
-            # Passes keep disagreeing: settle the older words rather than grow the window.
-            self._agreement.commit_before(end_s - trim_s / 2)
-        if self.window_s <= trim_s or not self._agreement.committed:
-            if self.window_s > max_s:
-                self._move_window(end_s - trim_s)
-            return
-        self._move_window(self._best_cut(end_s, max_s))
-
-    def _committed_in_window(self) -> list[Word]:
-        return [w for w in self._agreement.committed if w.start >= self.window_start_s]
-
-    def _best_cut(self, end_s: float, max_s: float) -> float:
-        """Where to start the window: the widest gap after a committed word that leaves
-        the window no longer than `max_s`.
-
-        Attention word boundaries are only ~0.1 s exact, so cutting inside a pause (and
-        in its middle) does not clip the onset of the next word; the last second stays.
-        """
-        committed = self._committed_in_window()
-        following = [*committed[1:], *self._agreement.tentative[:1]]
-        # Words older than the window's limit are committed already (`commit_before`).
-        best, best_gap = max(self._agreement.committed_end, end_s - max_s), -1.0
-        for word, after in zip(committed, following, strict=False):
-            gap = after.start - word.end
-            cut = (word.end + max(after.start, word.end)) / 2
-            if end_s - max_s <= cut and word.end <= end_s - 1.0 and gap >= best_gap:
-                best, best_gap = cut, gap
-        return best
-
-    def _skip_settled(self) -> None:
-        """The pass heard nothing past the committed words, yet speech follows them.
-
-        Whisper, hearing a complete sentence at the start of its window, ends the text
-        after the full stop and keeps doing so pass after pass while the next sentence
-        goes unheard. Start the window in the pause after the committed words instead,
-        so that it holds only the new speech (the committed text is the prompt).
-
-        Not when the window holds one committed word or less (it started in the pause or
-        in the last word's tail): no sentence to end there, and the word's sound helps
-        Whisper hear the first word after the pause, which a window of only the new
-        speech often misses ("you. Ask" in jfk.wav: nothing until 0.6 s past "ask").
-        """
-        if (
-            len(self._committed_in_window()) >= 2
-            and self._agreement.committed_end > self.window_start_s
-        ):
-            pause = self._pause_after_committed()
-            if pause is not None:
-                self._move_window(pause)
-
-    def _pause_after_committed(self) -> float | None:
-        """Middle of the longest quiet stretch between the last committed word and later
-        voiced audio, if that audio is new speech rather than the word's tail."""
-        last = self._agreement.committed_end
-        best: float | None = None
-        longest = _MIN_PAUSE_S
-        quiet_from: int | None = None
-        for frame in range(int(last / FRAME_S) + 1, self._vad.frames):
-            middle = (frame + 0.5) * FRAME_S
-            if not self._vad.any_voiced(middle, middle):
-                quiet_from = frame if quiet_from is None else quiet_from
-                continue
-            if quiet_from is not None:
-                length = (frame - quiet_from) * FRAME_S
-                if length >= longest and frame * FRAME_S >= last + _NEW_SPEECH_GAP_S:
-                    best, longest = (quiet_from + frame) * FRAME_S / 2, length
-                quiet_from = None
-        return best
-
-    def _skip_silence(self, end: int) -> None:
-        """Nothing voiced since the last committed word: the window need not hold it.
-
-        It keeps at least `min_window_ms` of the silence, so that the first words after
-        the pause are decoded with the next pass rather than once the window has grown
-        to that length (which made them the slowest words to show)."""
-        self._agreement.clear_tentative()
-        lead_s = max(_LEAD_S, self._settings.min_window_ms / 1000)
-        self._move_window(end / SAMPLE_RATE - lead_s)
-
-    def _move_window(self, start_s: float) -> None:
-        start = min(int(start_s * SAMPLE_RATE), self._samples)
-        self._window_start = max(self._window_start, start)
