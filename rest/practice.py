@@ -33,10 +33,13 @@ async def build_practice(state: AppState) -> PracticeService:
 
     # Sessions older than any session can live were left by a node that died: fail them so
     # history never shows them as in progress forever. A session another node continues
-    # keeps its original start and length limit, so a live one is never that old.
+    # keeps its original start and length limit, so a live one is never that old. Without
+    # Redis no other node can hold a session: every live one is this node's, from before
+    # its restart, and is failed now rather than after a lifetime.
     lifetime = settings.realtime.max_session_s + settings.realtime.resume_grace_s
+    older_than = timedelta(seconds=lifetime + 60) if state.redis is not None else timedelta(0)
     async with state.sessions.begin() as db:
-        stale = await practice.fail_stale(db, older_than=timedelta(seconds=lifetime + 60))
+        stale = await practice.fail_stale(db, older_than=older_than)
     if stale:
         log.warning("marked %d abandoned sessions as failed", stale)
 
