@@ -1,9 +1,10 @@
 """The rescoring queue of a server, and without Redis its embedded worker.
 
 With Redis, jobs go to the shared stream and `parley worker` processes do the work. Without
-it (the single-process default) the server runs the same worker code on an in-memory queue:
-one task at a time, on a one-thread model of its own, waiting while live sessions run (up to
-`max_yield_s` per task), so rescoring never starves learners.
+it (the single-process default) the server runs the same worker code on a queue kept in the
+database (`workers.queue_db`): one task at a time, on a one-thread model of its own, waiting
+while live sessions run (up to `max_yield_s` per task), so rescoring never starves
+learners; a restart picks the job up where it was.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from rest.state import AppState
 from storage.redis_keys import Keys
 from workers.engines import Engines
 from workers.queue import TaskQueue
-from workers.queue_memory import MemoryTaskQueue
+from workers.queue_db import DatabaseTaskQueue
 from workers.queue_redis import RedisTaskQueue
 from workers.runner import Publish, Worker
 from workers.task import LazyFeedback, Rescorer
 
 log = logging.getLogger("parley")
 
-# Tasks of the embedded worker live in memory; a stop does not wait long for them.
+# A stop does not wait long for the embedded worker: its tasks are kept in the database.
 EMBEDDED_GRACE_S = 5.0
 
 
@@ -43,7 +44,14 @@ async def rescoring(
     if not settings.workers.embedded:
         yield None
         return
-    queue = MemoryTaskQueue(wait_s=settings.workers.block_s)
+    queue = DatabaseTaskQueue(
+        state.sessions,
+        wait_s=settings.workers.block_s,
+        reclaim_idle_s=settings.workers.reclaim_idle_s,
+    )
+    recovered = await queue.recover()
+    if recovered:
+        log.warning("rescoring: %d tasks of a stopped server are queued again", recovered)
     engines = Engines(settings.speech, default_model=settings.workers.model, threads=1)
     feedback = LazyFeedback(settings.llm)
     worker = Worker(

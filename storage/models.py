@@ -328,3 +328,23 @@ class RescoreJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class QueuedTask(Base):
+    """A rescoring task of a server without Redis (`storage.task_queue`): kept in the
+    database, so a restart picks up where the job was rather than forgetting it."""
+
+    __tablename__ = "rescore_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # No foreign key: the queue carries what it is given, as the Redis stream does; the
+    # worker checks the job and session when it runs the task.
+    job_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    dead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

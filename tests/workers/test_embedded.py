@@ -14,7 +14,7 @@ from storage.models import Evaluation
 from tests.rest.conftest import Api, make_settings
 from tests.workers.conftest import Bed, build_bed, wait_job
 from tests.workers.stored import Recording, versions
-from workers.queue_memory import MemoryTaskQueue
+from workers.queue_db import DatabaseTaskQueue
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_a_task_that_always_fails_is_dead_lettered_and_reported(
     assert "unreadable" in failure["reason"]
     assert [e.version for e in all_versions(api, broken)] == [1]
     queue = api.client.app.state.rescore_queue  # type: ignore[attr-defined]
-    assert isinstance(queue, MemoryTaskQueue)
+    assert isinstance(queue, DatabaseTaskQueue)
     (dead,) = api.run(queue.dead)
     assert (
         dead.task.session_id == broken and dead.attempts == api.state.settings.workers.max_attempts

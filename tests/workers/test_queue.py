@@ -1,17 +1,23 @@
-"""The task queue contract, on Redis and in memory; Redis's reclaim and renewal rules."""
+"""The task queue contract, on Redis, in the database (SQLite and PostgreSQL) and in memory;
+the reclaim and renewal rules of the queues that outlive a process."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from redis.asyncio import Redis
 
+from storage.engine import create_engine, create_sessionmaker
+from storage.migrate import upgrade_async
 from storage.redis_keys import Keys
+from storage.settings import DatabaseSettings
 from tests.services import REDIS_URL, require
 from workers.queue import Task, TaskQueue
+from workers.queue_db import DatabaseTaskQueue
 from workers.queue_memory import MemoryTaskQueue
 from workers.queue_redis import RedisTaskQueue
 from workers.settings import WorkerSettings
@@ -30,11 +36,37 @@ async def redis_queue() -> AsyncIterator[RedisTaskQueue]:
     await client.aclose()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@asynccontextmanager
+async def database(url: str) -> AsyncIterator[DatabaseTaskQueue]:
+    await upgrade_async(url)
+    engine = create_engine(DatabaseSettings(url=url))
+    yield DatabaseTaskQueue(create_sessionmaker(engine), wait_s=0.2, reclaim_idle_s=0.5)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sqlite_queue(sqlite_url: str) -> AsyncIterator[DatabaseTaskQueue]:
+    async with database(sqlite_url) as queue:
+        yield queue
+
+
+@pytest.fixture
+async def postgres_queue(postgres_url: str) -> AsyncIterator[DatabaseTaskQueue]:
+    async with database(postgres_url) as queue:
+        yield queue
+
+
+@pytest.fixture
+async def database_queue(db_url: str) -> AsyncIterator[DatabaseTaskQueue]:
+    async with database(db_url) as queue:
+        yield queue
+
+
+@pytest.fixture(params=["memory", "redis", "sqlite", "postgres"])
 def queue(request: pytest.FixtureRequest) -> TaskQueue:
     if request.param == "memory":
         return MemoryTaskQueue(wait_s=0.2)
-    found: TaskQueue = request.getfixturevalue("redis_queue")
+    found: TaskQueue = request.getfixturevalue(f"{request.param}_queue")
     return found
 
 
@@ -106,3 +138,31 @@ async def test_redis_finds_a_dead_consumer_task_behind_many_live_ones(
     # (both well within the idle time of the renewed entries).
     found = await redis_queue.receive("other") or await redis_queue.receive("other")
     assert found is not None and found.id == lost.id
+
+
+async def test_the_database_reclaims_a_silent_consumer_task_but_not_a_renewed_one(
+    database_queue: DatabaseTaskQueue,
+) -> None:
+    await database_queue.enqueue([task(), task()])
+    held = await database_queue.receive("alive")
+    lost = await database_queue.receive("dead")
+    assert held is not None and lost is not None
+    for _ in range(4):
+        await asyncio.sleep(0.2)  # the idle time being tested is wall-clock time
+        await database_queue.keepalive(held, "alive")
+    reclaimed = await database_queue.receive("other")
+    assert reclaimed is not None
+    assert reclaimed.id == lost.id and reclaimed.attempt == 2
+    assert await database_queue.receive("other") is None
+
+
+async def test_a_restarted_server_hands_out_its_dead_process_s_tasks_at_once(
+    database_queue: DatabaseTaskQueue,
+) -> None:
+    await database_queue.enqueue([task()])
+    lost = await database_queue.receive("before-the-crash")
+    assert lost is not None
+    assert await database_queue.receive("after") is None  # still within the idle time
+    assert await database_queue.recover() == 1
+    again = await database_queue.receive("after")
+    assert again is not None and again.id == lost.id and again.attempt == 2
