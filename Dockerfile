@@ -16,6 +16,7 @@ COPY realtime ./realtime
 COPY rest ./rest
 COPY speech ./speech
 COPY storage ./storage
+COPY web ./web
 COPY workers ./workers
 RUN pip install --no-deps --no-build-isolation .
 

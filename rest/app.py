@@ -23,6 +23,7 @@ from realtime.endpoint import practice_endpoint
 from realtime.observe import ObserveService, observe_endpoint
 from realtime.observe_access import ObserveAccess
 from realtime.throttle import Throttle
+from rest import web
 from rest.api import Router, starlette_routes
 from rest.auth.accounts import Accounts, socket_authenticator
 from rest.auth.passwords import Passwords
@@ -145,6 +146,7 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             *docs.routes(ROUTERS),
             WebSocketRoute("/v1/ws/practice", practice_endpoint),
             WebSocketRoute("/v1/ws/observe", observe_endpoint),
+            *web.routes(),
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         exception_handlers={

@@ -1,0 +1,92 @@
+"""Debian's Chromium, headless, driven through its own chromedriver (Selenium), with a fake
+microphone playing a WAV file: what the browser tests of the web app run on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soxr
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from speech.audio import load_wav_16k
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def require_chromium() -> None:
+    if Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists():
+        return
+    message = "Debian's chromium and chromium-driver are not installed"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: .ci/run installs them)")
+    pytest.skip(message)
+
+
+def microphone_wav(source: Path, target: Path, *, lead_s: float, tail_s: float) -> Path:
+    """`source` at 48 kHz (the rate Chromium's audio runs at), with silence before (the
+    time the page takes to start recording) and after (room to press stop)."""
+    audio = soxr.resample(load_wav_16k(source), 16_000, 48_000)
+    silence = np.zeros(int(48_000 * lead_s), dtype=np.float32)
+    padded = np.concatenate([silence, audio, np.zeros(int(48_000 * tail_s), np.float32)])
+    pcm = (np.clip(padded, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48_000)
+        out.writeframes(pcm.tobytes())
+    return target
+
+
+@contextmanager
+def chromium(
+    microphone: Path | None, *, allow_microphone: bool = True
+) -> Iterator[webdriver.Chrome]:
+    # Selenium Manager must not look for a browser or driver to download: both are given.
+    os.environ.setdefault("SE_OFFLINE", "true")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="parley-chromium-")
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--autoplay-policy=no-user-gesture-required",
+        f"--user-data-dir={profile}",
+        "--use-fake-device-for-media-stream",
+    ):
+        options.add_argument(flag)
+    if allow_microphone:
+        options.add_argument("--use-fake-ui-for-media-stream")
+    else:
+        options.add_experimental_option(
+            "prefs", {"profile.default_content_setting_values.media_stream_mic": 2}
+        )
+    if microphone is not None:
+        options.add_argument(f"--use-file-for-fake-audio-capture={microphone}%noloop")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    entries: list[dict[str, str]] = driver.get_log("browser")  # type: ignore[no-untyped-call]
+    return [e["message"] for e in entries if e["level"] == "SEVERE"]

@@ -1,0 +1,100 @@
+"""A learner practises in the browser: real Chromium, a fake microphone playing JFK's "ask
+not", a real `parley serve` with the real model. What the learner sees is what is checked."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium.webdriver import Chrome
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.realtime.client import JFK
+from tests.realtime.server import Server, sqlite_server
+from tests.web.browser import chromium, console_errors, microphone_wav, require_chromium
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with sqlite_server(tmp_path_factory.mktemp("web")) as s:
+        yield s
+
+
+def by_id(testid: str) -> tuple[str, str]:
+    return By.CSS_SELECTOR, f'[data-testid="{testid}"]'
+
+
+def register(driver: Chrome, server: Server, wait: WebDriverWait[Chrome]) -> None:
+    driver.get(f"{server.url}/#/login")
+    wait.until(seen.visibility_of_element_located(by_id("login-email")))
+    driver.find_element(*by_id("login-email")).send_keys(f"l-{uuid.uuid4().hex[:8]}@example.org")
+    driver.find_element(*by_id("login-password")).send_keys("a long password")
+    driver.find_element(By.TAG_NAME, "summary").click()
+    driver.find_element(*by_id("register-name")).send_keys("Lee")
+    driver.find_element(*by_id("register-submit")).click()
+    wait.until(seen.visibility_of_element_located(by_id("exercise-item")))
+
+
+def shown(driver: Chrome) -> str:
+    committed = driver.find_element(*by_id("transcript-committed")).text
+    tentative = driver.find_element(*by_id("transcript-tentative")).text
+    return f"{committed} {tentative}".lower().replace(",", "").replace(".", "")
+
+
+def test_a_learner_records_sees_the_live_transcript_then_scores(
+    server: Server, tmp_path: Path
+) -> None:
+    require_chromium()
+    mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=1.0, tail_s=3.0)
+    with chromium(mic) as driver:
+        wait = WebDriverWait(driver, 60)
+        register(driver, server, wait)
+        demo = next(e for e in driver.find_elements(*by_id("exercise-item")) if "Ask not" in e.text)
+        demo.find_element(By.TAG_NAME, "a").click()
+        wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+        # Committed words show while the learner still speaks, before any stop.
+        wait.until(
+            lambda d: (
+                "fellow americans" in d.find_element(*by_id("transcript-committed")).text.lower()
+            )
+        )
+        assert driver.find_element(*by_id("record-stop")).is_enabled()
+        # The clip is over once its last words show ("...you can do for your country").
+        wait.until(lambda d: "for your country" in shown(d))
+        driver.find_element(*by_id("record-stop")).click()
+        overall = wait.until(seen.visibility_of_element_located(by_id("score-overall")))
+        scores = {
+            name: int(driver.find_element(*by_id(f"score-{name}")).text)
+            for name in ("accuracy", "fluency", "completeness", "overall")
+        }
+        assert all(0 <= value <= 100 for value in scores.values()) and overall.text
+        assert scores["completeness"] >= 80
+        words = driver.find_elements(*by_id("word"))
+        assert len(words) == 22
+        kinds = {w.get_attribute("data-error-type") for w in words}
+        assert kinds <= {"none", "mispronunciation", "omission", "repetition", "insertion"}
+        assert "none" in kinds
+        wait.until(seen.visibility_of_element_located(by_id("feedback")))
+        wait.until(seen.presence_of_element_located(by_id("playback")))
+
+        driver.find_element(*by_id("nav-history")).click()
+        row = wait.until(seen.visibility_of_element_located(by_id("history-row")))
+        assert "Ask not" in row.text and "completed" in row.text
+        assert console_errors(driver) == []
+
+
+def test_a_denied_microphone_is_explained_in_a_sentence(server: Server) -> None:
+    require_chromium()
+    with chromium(None, allow_microphone=False) as driver:
+        wait = WebDriverWait(driver, 60)
+        register(driver, server, wait)
+        driver.find_elements(*by_id("exercise-item"))[0].find_element(By.TAG_NAME, "a").click()
+        wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+        notice = wait.until(seen.visibility_of_element_located((By.ID, "notice")))
+        assert "cannot use your microphone" in notice.text

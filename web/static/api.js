@@ -1,0 +1,112 @@
+// The REST client: tokens live in memory only (never localStorage), and an expired access
+// token is renewed once with the refresh token before a request is given up.
+
+/** @type {{access: string|null, refresh: string|null}} */
+const tokens = { access: null, refresh: null };
+
+export class ApiError extends Error {
+  /** @param {number} status @param {string} code @param {string} message */
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function signedIn() {
+  return tokens.access !== null;
+}
+
+export function accessToken() {
+  return tokens.access;
+}
+
+function keep(pair) {
+  tokens.access = pair.access_token;
+  tokens.refresh = pair.refresh_token;
+}
+
+async function send(method, path, body, auth) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (auth && tokens.access) headers.Authorization = `Bearer ${tokens.access}`;
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = data.error || {};
+    throw new ApiError(response.status, error.code || "http_error", plain(error));
+  }
+  return data;
+}
+
+/** A sentence a learner can read, from the API's error body. */
+function plain(error) {
+  const sentences = {
+    bad_credentials: "That e-mail address and password do not match.",
+    email_taken: "An account with this e-mail address exists already: sign in instead.",
+    rate_limited: "Too many attempts. Please wait a moment and try again.",
+    registration_closed: "Registration is closed on this server; ask your school for an account.",
+    account_disabled: "This account is disabled.",
+    token_expired: "Your session has expired. Please sign in again.",
+    invalid_input: "Please check the form: something is missing or not valid.",
+  };
+  return sentences[error.code] || error.message || "Something went wrong. Please try again.";
+}
+
+/** An API call; a 401 is answered by one refresh and one retry. */
+export async function api(method, path, body) {
+  try {
+    return await send(method, path, body, true);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401 || !tokens.refresh) throw error;
+    await refresh();
+    return send(method, path, body, true);
+  }
+}
+
+export async function refresh() {
+  try {
+    keep(await send("POST", "/v1/auth/refresh", { refresh_token: tokens.refresh }, false));
+  } catch (error) {
+    tokens.access = tokens.refresh = null;
+    throw new ApiError(401, "token_expired", "Your session has expired. Please sign in again.");
+  }
+}
+
+export async function login(email, password) {
+  keep(await send("POST", "/v1/auth/login", { email, password }, false));
+}
+
+export async function register(email, password, displayName) {
+  const body = { email, password, display_name: displayName };
+  const created = await send("POST", "/v1/auth/register", body, false);
+  keep(created.tokens);
+}
+
+export async function logout() {
+  const refreshToken = tokens.refresh;
+  tokens.access = tokens.refresh = null;
+  if (refreshToken) {
+    await send("POST", "/v1/auth/logout", { refresh_token: refreshToken }, false).catch(() => {});
+  }
+}
+
+/** The recording of a stored session, as an object URL for an <audio> element. */
+export async function recordingUrl(sessionId) {
+  const fetchIt = () =>
+    fetch(`/v1/sessions/${sessionId}/audio`, {
+      headers: { Authorization: `Bearer ${tokens.access}` },
+    });
+  let response = await fetchIt();
+  if (response.status === 401 && tokens.refresh) {
+    await refresh();
+    response = await fetchIt();
+  }
+  if (!response.ok) throw new ApiError(response.status, "audio", "The recording is not available.");
+  return URL.createObjectURL(await response.blob());
+}

@@ -1,0 +1,258 @@
+// The learner's app: sign in, exercises, practice with live transcript and scores, history.
+// Routes are URL fragments (#/login, #/, #/exercise/<id>, #/history), so the server only
+// ever serves this one page.
+
+import { ApiError, api, login, logout, recordingUrl, register, signedIn } from "./api.js";
+import { Microphone, MicrophoneDenied } from "./capture.js";
+import { PracticeSession } from "./practice.js";
+
+const view = document.getElementById("view");
+const notice = document.getElementById("notice");
+const nav = document.getElementById("nav");
+
+/** Build an element: h("p", {class: "x", "data-testid": "y"}, "text", child...) */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (value !== null && value !== undefined) el.setAttribute(key, value);
+  }
+  el.append(...children.filter((c) => c !== null && c !== undefined));
+  return el;
+}
+
+function say(text) {
+  notice.textContent = text || "";
+  notice.hidden = !text;
+}
+
+function show(...children) {
+  view.replaceChildren(...children);
+  view.focus();
+}
+
+async function guarded(work) {
+  try {
+    say("");
+    await work();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      location.hash = "#/login";
+    }
+    say(error.message);
+  }
+}
+
+// sign in
+
+function loginView() {
+  const email = h("input", { type: "email", required: "", autocomplete: "email",
+    "data-testid": "login-email", "aria-label": "E-mail" });
+  const password = h("input", { type: "password", required: "", minlength: "8",
+    autocomplete: "current-password", "data-testid": "login-password", "aria-label": "Password" });
+  const name = h("input", { type: "text", placeholder: "Your name (to register)",
+    "data-testid": "register-name", "aria-label": "Your name" });
+  const submit = (creating) => (event) => {
+    event.preventDefault();
+    guarded(async () => {
+      if (creating) await register(email.value, password.value, name.value || email.value);
+      else await login(email.value, password.value);
+      location.hash = "#/";
+    });
+  };
+  show(
+    h("h1", {}, "Sign in"),
+    h("form", { onsubmit: submit(false) },
+      h("label", {}, "E-mail", email),
+      h("label", {}, "Password", password),
+      h("button", { type: "submit", class: "primary", "data-testid": "login-submit" }, "Sign in"),
+      h("details", {},
+        h("summary", {}, "New here? Register"),
+        name,
+        h("button", { type: "button", "data-testid": "register-submit", onclick: submit(true) },
+          "Register"))),
+  );
+}
+
+// exercises
+
+async function exercisesView() {
+  const courses = await api("GET", "/v1/courses");
+  const list = h("div");
+  for (const course of courses) {
+    const exercises = await api("GET", `/v1/courses/${course.id}/exercises`);
+    const items = exercises
+      .filter((e) => !e.archived)
+      .map((e) =>
+        h("li", { class: "card", "data-testid": "exercise-item" },
+          h("a", { href: `#/exercise/${e.id}` }, e.title),
+          h("div", {}, e.kind === "read_aloud" ? "Read aloud" : "Open response")));
+    list.append(h("section", {}, h("h2", {}, course.title), h("ul", { class: "plain" }, ...items)));
+  }
+  show(h("h1", {}, "Exercises"), courses.length ? list : h("p", {}, "No courses yet."));
+}
+
+// practice
+
+function fill(percent) {
+  // Set through the CSSOM: the page's CSP allows no inline style attributes.
+  const bar = h("div", { class: "bar-fill" });
+  bar.style.width = `${percent}%`;
+  return bar;
+}
+
+function scoresBlock(scores) {
+  const rows = ["accuracy", "fluency", "completeness", "overall"].map((name) => {
+    const value = scores[name] ?? 0;
+    return h("div", { class: "score" },
+      h("span", {}, name[0].toUpperCase() + name.slice(1)),
+      h("strong", { "data-testid": `score-${name}` }, String(Math.round(value))),
+      h("div", { class: "meter", "aria-hidden": "true" }, fill(value)));
+  });
+  return h("div", { class: "scores" }, ...rows);
+}
+
+function wordsBlock(words) {
+  const spans = words
+    .filter((w) => w.expected !== null)
+    .map((w) =>
+      h("span", { class: "word", "data-testid": "word", "data-error-type": w.error_type,
+        title: `${w.error_type}${w.heard && w.heard !== w.expected ? `: heard "${w.heard}"` : ""}` },
+        w.expected));
+  const out = h("p", { class: "reference" });
+  spans.forEach((span, i) => out.append(span, i < spans.length - 1 ? " " : ""));
+  return out;
+}
+
+function feedbackBlock(feedback) {
+  const f = feedback || {};
+  const lines = [f.summary, ...(f.strengths || []), ...(f.pronunciation_tips || []),
+    ...(f.corrections || []).map((c) => `${c.original} → ${c.suggestion}`)];
+  return h("div", { class: "card", "data-testid": "feedback" },
+    h("h3", {}, "Feedback"), ...lines.filter(Boolean).map((line) => h("p", {}, line)));
+}
+
+async function practiceView(exerciseId) {
+  const exercise = await api("GET", `/v1/exercises/${exerciseId}`);
+  const committed = h("span", { "data-testid": "transcript-committed" });
+  const tentative = h("span", { class: "tentative", "data-testid": "transcript-tentative" });
+  const level = h("div");
+  const status = h("p", { "data-testid": "practice-status", "aria-live": "polite" }, "Ready.");
+  const result = h("div", { "data-testid": "result" });
+  const startButton = h("button", { class: "primary", "data-testid": "record-start" }, "Start");
+  const stopButton = h("button", { "data-testid": "record-stop", disabled: "" }, "Stop");
+  let mic = null;
+  let session = null;
+
+  startButton.addEventListener("click", () => guarded(async () => {
+    result.replaceChildren();
+    committed.textContent = tentative.textContent = "";
+    mic = new Microphone(
+      (pcm) => session && session.audio(pcm),
+      (rms) => { level.style.width = `${Math.min(100, rms * 400)}%`; },
+    );
+    try {
+      await mic.open();
+    } catch (error) {
+      mic = null;
+      if (error instanceof MicrophoneDenied) throw error;
+      throw new Error("The microphone could not be started.");
+    }
+    session = new PracticeSession(exerciseId, mic.sampleRate, {
+      interim: (m) => { committed.textContent = m.committed; tentative.textContent = ` ${m.tentative}`; },
+      state: (s) => {
+        const texts = { recording: "Recording… speak now.", resumed: "Reconnected; still recording.",
+          reconnecting: "Connection lost; reconnecting…", processing: "Scoring…" };
+        status.textContent = texts[s] || s;
+      },
+      final: (m) => {
+        if (mic) mic.close();
+        status.textContent = "Done.";
+        committed.textContent = m.transcript;
+        tentative.textContent = "";
+        const evaluation = m.evaluation || {};
+        result.replaceChildren(
+          h("h2", {}, "Your scores"), scoresBlock(evaluation.scores || {}),
+          exercise.reference_text ? wordsBlock(evaluation.words || []) : null,
+          h("p", {}, h("em", {}, "Feedback is on its way…")));
+        startButton.disabled = false;
+        stopButton.disabled = true;
+        window.parleyLastFinal = m; // read by the browser tests
+        recordingUrl(m.session_id).then((url) =>
+          result.append(h("audio", { controls: "", src: url, "data-testid": "playback" })),
+        ).catch(() => {});
+      },
+      feedback: (m) => {
+        const waiting = result.querySelector("em");
+        if (waiting) waiting.parentElement.remove();
+        result.append(feedbackBlock(m.feedback));
+      },
+      error: (text, fatal) => {
+        say(text);
+        if (fatal) {
+          if (mic) mic.close();
+          startButton.disabled = false;
+          stopButton.disabled = true;
+        }
+      },
+    });
+    window.parleySession = session; // test hook: drop() simulates a network blip
+    session.start();
+    startButton.disabled = true;
+    stopButton.disabled = false;
+  }));
+  stopButton.addEventListener("click", () => {
+    stopButton.disabled = true;
+    if (mic) mic.close();
+    if (session) session.stop();
+  });
+
+  show(
+    h("h1", {}, exercise.title),
+    exercise.reference_text
+      ? h("p", { class: "reference", "data-testid": "reference" }, exercise.reference_text)
+      : h("p", { class: "reference", "data-testid": "prompt" }, exercise.prompt || ""),
+    h("div", { class: "controls" }, startButton, stopButton),
+    h("div", { class: "meter", "aria-label": "Microphone level" }, level),
+    h("p", { class: "transcript", "aria-live": "polite" }, committed, tentative),
+    status,
+    result,
+  );
+}
+
+// history
+
+async function historyView() {
+  const page = await api("GET", "/v1/sessions?limit=50");
+  const rows = page.items.map((s) =>
+    h("li", { class: "card", "data-testid": "history-row" },
+      h("strong", {}, s.exercise.title), " · ", new Date(s.started_at).toLocaleString(), " · ",
+      s.status,
+      s.scores ? h("span", {}, ` · overall ${Math.round(s.scores.overall ?? 0)}`) : null));
+  show(h("h1", {}, "History"),
+    rows.length ? h("ul", { class: "plain" }, ...rows) : h("p", {}, "No practice yet."));
+}
+
+// routing
+
+async function route() {
+  const path = location.hash.replace(/^#/, "") || "/";
+  nav.hidden = !signedIn();
+  if (!signedIn() && path !== "/login") {
+    location.hash = "#/login";
+    return;
+  }
+  await guarded(async () => {
+    if (path === "/login") loginView();
+    else if (path === "/history") await historyView();
+    else if (path.startsWith("/exercise/")) await practiceView(path.slice("/exercise/".length));
+    else await exercisesView();
+  });
+}
+
+document.getElementById("sign-out").addEventListener("click", async () => {
+  await logout();
+  location.hash = "#/login";
+});
+window.addEventListener("hashchange", route);
+route();
