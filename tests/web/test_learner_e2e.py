@@ -98,3 +98,26 @@ def test_a_denied_microphone_is_explained_in_a_sentence(server: Server) -> None:
         wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
         notice = wait.until(seen.visibility_of_element_located((By.ID, "notice")))
         assert "cannot use your microphone" in notice.text
+
+
+def test_a_network_blip_mid_recording_resumes_without_losing_words(
+    server: Server, tmp_path: Path
+) -> None:
+    require_chromium()
+    mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=1.0, tail_s=3.0)
+    with chromium(mic) as driver:
+        wait = WebDriverWait(driver, 60)
+        register(driver, server, wait)
+        demo = next(e for e in driver.find_elements(*by_id("exercise-item")) if "Ask not" in e.text)
+        demo.find_element(By.TAG_NAME, "a").click()
+        wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+        wait.until(lambda d: "fellow americans" in shown(d))
+        driver.execute_script("window.parleySession.drop()")  # as a network blip would
+        wait.until(lambda d: "for your country" in shown(d))
+        driver.find_element(*by_id("record-stop")).click()
+        wait.until(seen.visibility_of_element_located(by_id("score-overall")))
+        final = driver.execute_script("return window.parleyLastFinal.transcript").lower()
+        assert "ask not what your country can do for you" in final.replace(",", "")
+        assert int(driver.find_element(*by_id("score-completeness")).text) >= 95
+        assert driver.execute_script("return window.parleySession.resumes") == 1
+        assert console_errors(driver) == []
