@@ -17,6 +17,6 @@ async def _page(_request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/", _page, methods=["GET", "HEAD"]),
+        Route("/", _page, methods=["GET", "HEAD"], include_in_schema=False),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
