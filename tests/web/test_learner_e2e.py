@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
@@ -14,10 +15,13 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.realtime.client import JFK
-from tests.realtime.server import Server, sqlite_server
+from tests.realtime.server import ADMIN_EMAIL, ADMIN_PASSWORD, Server, sqlite_server
 from tests.web.browser import chromium, console_errors, microphone_wav, require_chromium
 
 pytestmark = pytest.mark.slow
+
+LEAD_S = 1.0  # silence before the clip in the fake microphone
+CLIP_S = 11.0  # jfk.wav
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +51,21 @@ def shown(driver: Chrome) -> str:
     return f"{committed} {tentative}".lower().replace(",", "").replace(".", "")
 
 
+def clip_sent(driver: Chrome) -> bool:
+    """Whether the page has sent the whole clip (and its lead of silence) to the server."""
+    sent = driver.execute_script(
+        "const s = window.parleySession; return s ? s.sentBytes / (2 * s.sampleRate) : 0"
+    )
+    return float(sent) >= LEAD_S + CLIP_S + 0.5
+
+
 def test_a_learner_records_sees_the_live_transcript_then_scores(
     server: Server, tmp_path: Path
 ) -> None:
     require_chromium()
-    mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=1.0, tail_s=3.0)
+    mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=LEAD_S, tail_s=3.0)
     with chromium(mic) as driver:
-        wait = WebDriverWait(driver, 60)
+        wait = WebDriverWait(driver, 120)
         register(driver, server, wait)
         demo = next(e for e in driver.find_elements(*by_id("exercise-item")) if "Ask not" in e.text)
         demo.find_element(By.TAG_NAME, "a").click()
@@ -65,8 +77,7 @@ def test_a_learner_records_sees_the_live_transcript_then_scores(
             )
         )
         assert driver.find_element(*by_id("record-stop")).is_enabled()
-        # The clip is over once its last words show ("...you can do for your country").
-        wait.until(lambda d: "for your country" in shown(d))
+        wait.until(clip_sent)
         driver.find_element(*by_id("record-stop")).click()
         overall = wait.until(seen.visibility_of_element_located(by_id("score-overall")))
         scores = {
@@ -92,7 +103,7 @@ def test_a_learner_records_sees_the_live_transcript_then_scores(
 def test_a_denied_microphone_is_explained_in_a_sentence(server: Server) -> None:
     require_chromium()
     with chromium(None, allow_microphone=False) as driver:
-        wait = WebDriverWait(driver, 60)
+        wait = WebDriverWait(driver, 120)
         register(driver, server, wait)
         driver.find_elements(*by_id("exercise-item"))[0].find_element(By.TAG_NAME, "a").click()
         wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
@@ -104,16 +115,16 @@ def test_a_network_blip_mid_recording_resumes_without_losing_words(
     server: Server, tmp_path: Path
 ) -> None:
     require_chromium()
-    mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=1.0, tail_s=3.0)
+    mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=LEAD_S, tail_s=3.0)
     with chromium(mic) as driver:
-        wait = WebDriverWait(driver, 60)
+        wait = WebDriverWait(driver, 120)
         register(driver, server, wait)
         demo = next(e for e in driver.find_elements(*by_id("exercise-item")) if "Ask not" in e.text)
         demo.find_element(By.TAG_NAME, "a").click()
         wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
         wait.until(lambda d: "fellow americans" in shown(d))
         driver.execute_script("window.parleySession.drop()")  # as a network blip would
-        wait.until(lambda d: "for your country" in shown(d))
+        wait.until(clip_sent)
         driver.find_element(*by_id("record-stop")).click()
         wait.until(seen.visibility_of_element_located(by_id("score-overall")))
         final = driver.execute_script("return window.parleyLastFinal.transcript").lower()
@@ -121,3 +132,49 @@ def test_a_network_blip_mid_recording_resumes_without_losing_words(
         assert int(driver.find_element(*by_id("score-completeness")).text) >= 95
         assert driver.execute_script("return window.parleySession.resumes") == 1
         assert console_errors(driver) == []
+
+
+def make_tutor(server: Server) -> tuple[str, str]:
+    """A tutor of the demo course, made through the REST API: (e-mail, password)."""
+    login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+    token = httpx.post(f"{server.url}/v1/auth/login", json=login).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    email, password = f"t-{uuid.uuid4().hex[:8]}@example.org", "a tutor password"
+    body = {"email": email, "password": password, "display_name": "Tess", "role": "tutor"}
+    tutor = httpx.post(f"{server.url}/v1/users", json=body, headers=headers).json()
+    courses = httpx.get(f"{server.url}/v1/courses", headers=headers).json()
+    demo = next(c for c in courses if c["title"] == "Parley demo")
+    enrol = httpx.post(
+        f"{server.url}/v1/courses/{demo['id']}/tutors",
+        json={"user_id": tutor["id"]},
+        headers=headers,
+    )
+    enrol.raise_for_status()
+    return email, password
+
+
+def test_a_tutor_watches_a_learner_s_session_live(server: Server, tmp_path: Path) -> None:
+    require_chromium()
+    email, password = make_tutor(server)
+    mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=LEAD_S, tail_s=3.0)
+    with chromium(mic) as learner, chromium(None) as tutor:
+        wait_l, wait_t = WebDriverWait(learner, 120), WebDriverWait(tutor, 120)
+        tutor.get(f"{server.url}/#/login")
+        wait_t.until(seen.visibility_of_element_located(by_id("login-email"))).send_keys(email)
+        tutor.find_element(*by_id("login-password")).send_keys(password)
+        tutor.find_element(*by_id("login-submit")).click()
+        wait_t.until(seen.visibility_of_element_located(by_id("nav-tutor"))).click()
+
+        register(learner, server, wait_l)
+        demo = next(
+            e for e in learner.find_elements(*by_id("exercise-item")) if "Ask not" in e.text
+        )
+        demo.find_element(By.TAG_NAME, "a").click()
+        wait_l.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+
+        wait_t.until(seen.element_to_be_clickable(by_id("live-session-row"))).click()
+        wait_t.until(
+            lambda d: "americans" in d.find_element(*by_id("live-transcript")).text.lower()
+        )
+        assert "Lee" in tutor.find_element(*by_id("live-session-row")).text
+        assert console_errors(tutor) == []

@@ -5,6 +5,7 @@
 import { ApiError, api, login, logout, recordingUrl, register, signedIn } from "./api.js";
 import { Microphone, MicrophoneDenied } from "./capture.js";
 import { PracticeSession } from "./practice.js";
+import { SessionWatch, learners, live } from "./tutor.js";
 
 const view = document.getElementById("view");
 const notice = document.getElementById("notice");
@@ -26,7 +27,12 @@ function say(text) {
   notice.hidden = !text;
 }
 
-function show(...children) {
+// Bumped by every navigation: a view whose data arrives after the learner moved on to
+// another view must not replace it.
+let navigation = 0;
+
+function show(token, ...children) {
+  if (token !== navigation) return;
   view.replaceChildren(...children);
   view.focus();
 }
@@ -45,7 +51,7 @@ async function guarded(work) {
 
 // sign in
 
-function loginView() {
+function loginView(token) {
   const email = h("input", { type: "email", required: "", autocomplete: "email",
     "data-testid": "login-email", "aria-label": "E-mail" });
   const password = h("input", { type: "password", required: "", minlength: "8",
@@ -61,6 +67,7 @@ function loginView() {
     });
   };
   show(
+    token,
     h("h1", {}, "Sign in"),
     h("form", { onsubmit: submit(false) },
       h("label", {}, "E-mail", email),
@@ -76,7 +83,7 @@ function loginView() {
 
 // exercises
 
-async function exercisesView() {
+async function exercisesView(token) {
   const courses = await api("GET", "/v1/courses");
   const list = h("div");
   for (const course of courses) {
@@ -89,7 +96,7 @@ async function exercisesView() {
           h("div", {}, e.kind === "read_aloud" ? "Read aloud" : "Open response")));
     list.append(h("section", {}, h("h2", {}, course.title), h("ul", { class: "plain" }, ...items)));
   }
-  show(h("h1", {}, "Exercises"), courses.length ? list : h("p", {}, "No courses yet."));
+  show(token, h("h1", {}, "Exercises"), courses.length ? list : h("p", {}, "No courses yet."));
 }
 
 // practice
@@ -132,7 +139,7 @@ function feedbackBlock(feedback) {
     h("h3", {}, "Feedback"), ...lines.filter(Boolean).map((line) => h("p", {}, line)));
 }
 
-async function practiceView(exerciseId) {
+async function practiceView(token, exerciseId) {
   const exercise = await api("GET", `/v1/exercises/${exerciseId}`);
   const committed = h("span", { "data-testid": "transcript-committed" });
   const tentative = h("span", { class: "tentative", "data-testid": "transcript-tentative" });
@@ -208,6 +215,7 @@ async function practiceView(exerciseId) {
   });
 
   show(
+    token,
     h("h1", {}, exercise.title),
     exercise.reference_text
       ? h("p", { class: "reference", "data-testid": "reference" }, exercise.reference_text)
@@ -222,35 +230,91 @@ async function practiceView(exerciseId) {
 
 // history
 
-async function historyView() {
+async function historyView(token) {
   const page = await api("GET", "/v1/sessions?limit=50");
   const rows = page.items.map((s) =>
     h("li", { class: "card", "data-testid": "history-row" },
       h("strong", {}, s.exercise.title), " · ", new Date(s.started_at).toLocaleString(), " · ",
       s.status,
       s.scores ? h("span", {}, ` · overall ${Math.round(s.scores.overall ?? 0)}`) : null));
-  show(h("h1", {}, "History"),
+  show(token, h("h1", {}, "History"),
     rows.length ? h("ul", { class: "plain" }, ...rows) : h("p", {}, "No practice yet."));
+}
+
+// tutor
+
+let watch = null;
+let refresher = null;
+
+async function tutorView(token) {
+  const people = await learners();
+  const liveList = h("ul", { class: "plain", "data-testid": "live-list" });
+  const transcript = h("p", { class: "transcript", "data-testid": "live-transcript",
+    "aria-live": "polite" });
+  const learnerRows = people.map((row) =>
+    h("li", { class: "card", "data-testid": "tutor-learner-row" },
+      h("strong", {}, row.learner.display_name), ` · ${row.session_count} sessions`,
+      row.average && row.average.overall !== null
+        ? ` · average ${Math.round(row.average.overall)}` : ""));
+  const refresh = async () => {
+    const items = await live();
+    liveList.replaceChildren(...items.map((item) =>
+      h("li", { class: "card" },
+        h("button", { type: "button", "data-testid": "live-session-row",
+          onclick: () => {
+            if (watch) watch.close();
+            transcript.textContent = "";
+            watch = new SessionWatch(item.session_id,
+              (text) => { transcript.textContent = text; }, say);
+          } },
+          `${item.learner.display_name} · ${item.exercise.title}`))));
+    if (!items.length) liveList.append(h("li", {}, "Nobody is practising right now."));
+  };
+  await refresh();
+  if (token !== navigation) return;
+  clearInterval(refresher);
+  refresher = setInterval(() => refresh().catch(() => {}), 3000);
+  show(
+    token,
+    h("h1", {}, "Tutor"),
+    h("h2", {}, "Live now"), liveList, transcript,
+    h("h2", {}, "Learners"),
+    learnerRows.length ? h("ul", { class: "plain" }, ...learnerRows) : h("p", {}, "No learners yet."),
+  );
 }
 
 // routing
 
 async function route() {
   const path = location.hash.replace(/^#/, "") || "/";
+  navigation += 1;
+  const token = navigation;
   nav.hidden = !signedIn();
   if (!signedIn() && path !== "/login") {
     location.hash = "#/login";
     return;
   }
+  if (path !== "/tutor") {
+    clearInterval(refresher);
+    if (watch) watch.close();
+    watch = null;
+  }
+  if (signedIn() && role === null) role = (await api("GET", "/v1/users/me")).role;
+  document.getElementById("nav-tutor").hidden = role !== "tutor" && role !== "admin";
+  if (token !== navigation) return; // the learner moved on while the role was read
   await guarded(async () => {
-    if (path === "/login") loginView();
-    else if (path === "/history") await historyView();
-    else if (path.startsWith("/exercise/")) await practiceView(path.slice("/exercise/".length));
-    else await exercisesView();
+    if (path === "/login") loginView(token);
+    else if (path === "/tutor") await tutorView(token);
+    else if (path === "/history") await historyView(token);
+    else if (path.startsWith("/exercise/")) await practiceView(token, path.slice("/exercise/".length));
+    else await exercisesView(token);
   });
 }
 
+let role = null;
+
 document.getElementById("sign-out").addEventListener("click", async () => {
+  role = null;
   await logout();
   location.hash = "#/login";
 });
