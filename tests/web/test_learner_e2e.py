@@ -51,6 +51,14 @@ def shown(driver: Chrome) -> str:
     return f"{committed} {tentative}".lower().replace(",", "").replace(".", "")
 
 
+def start_recording(driver: Chrome, server: Server, wait: WebDriverWait[Chrome]) -> None:
+    """A new learner opens the demo exercise ("Ask not") and presses Start."""
+    register(driver, server, wait)
+    demo = next(e for e in driver.find_elements(*by_id("exercise-item")) if "Ask not" in e.text)
+    demo.find_element(By.TAG_NAME, "a").click()
+    wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+
+
 def clip_sent(driver: Chrome) -> bool:
     """Whether the page has sent the whole clip (and its lead of silence) to the server."""
     sent = driver.execute_script(
@@ -66,10 +74,7 @@ def test_a_learner_records_sees_the_live_transcript_then_scores(
     mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=LEAD_S, tail_s=3.0)
     with chromium(mic) as driver:
         wait = WebDriverWait(driver, 120)
-        register(driver, server, wait)
-        demo = next(e for e in driver.find_elements(*by_id("exercise-item")) if "Ask not" in e.text)
-        demo.find_element(By.TAG_NAME, "a").click()
-        wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+        start_recording(driver, server, wait)
         # Committed words show while the learner still speaks, before any stop.
         wait.until(
             lambda d: (
@@ -118,10 +123,7 @@ def test_a_network_blip_mid_recording_resumes_without_losing_words(
     mic = microphone_wav(JFK, tmp_path / "mic.wav", lead_s=LEAD_S, tail_s=3.0)
     with chromium(mic) as driver:
         wait = WebDriverWait(driver, 120)
-        register(driver, server, wait)
-        demo = next(e for e in driver.find_elements(*by_id("exercise-item")) if "Ask not" in e.text)
-        demo.find_element(By.TAG_NAME, "a").click()
-        wait.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+        start_recording(driver, server, wait)
         wait.until(lambda d: "fellow americans" in shown(d))
         driver.execute_script("window.parleySession.drop()")  # as a network blip would
         wait.until(clip_sent)
@@ -165,12 +167,7 @@ def test_a_tutor_watches_a_learner_s_session_live(server: Server, tmp_path: Path
         tutor.find_element(*by_id("login-submit")).click()
         wait_t.until(seen.visibility_of_element_located(by_id("nav-tutor"))).click()
 
-        register(learner, server, wait_l)
-        demo = next(
-            e for e in learner.find_elements(*by_id("exercise-item")) if "Ask not" in e.text
-        )
-        demo.find_element(By.TAG_NAME, "a").click()
-        wait_l.until(seen.element_to_be_clickable(by_id("record-start"))).click()
+        start_recording(learner, server, wait_l)
 
         wait_t.until(seen.element_to_be_clickable(by_id("live-session-row"))).click()
         wait_t.until(
