@@ -47,6 +47,7 @@ from rest.routes import (
     tutor,
     users,
 )
+from rest.security_headers import SecurityHeaders
 from rest.settings import Settings
 from rest.state import AppState
 from storage.blob_factory import create_blob_store
@@ -148,7 +149,7 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             WebSocketRoute("/v1/ws/observe", observe_endpoint),
             *web.routes(),
         ],
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics), Middleware(SecurityHeaders)],
         exception_handlers={
             ParleyError: parley_error,
             HTTPException: http_error,

@@ -1,83 +1,68 @@
-"""`/openapi.json` and `/docs`: the API description and a readable page rendered from it.
+"""`/openapi.json` and `/docs`: the API description and the interactive console over it.
 
-The page is rendered on the server from the same OpenAPI document, so it works without
-fetching a JavaScript bundle from a CDN (many school networks and this project's own test
-machines are offline).
+The console is Swagger UI, served by Parley itself from the `swagger-ui-bundle-v2` package
+(swagger-ui-dist's files, byte for byte, as a Python package with hashes in the lock), never
+from a CDN: many school networks and this project's own test machines are offline. Its
+start-up script is a file of the web app (`web/static/api-console.js`), because the pages'
+Content-Security-Policy (rest/security_headers.py) allows no inline script. Swagger UI works
+under that same policy: it sets styles through the DOM, never inline markup, and its icons
+are data: images.
 """
 
 from __future__ import annotations
 
-import html
-import json
-from typing import Any
+import importlib.resources
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from rest.api import Router, openapi
 
 TITLE = "Parley API"
 VERSION = "0.1.0"
+ASSETS = "/docs/assets"
 
-_STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h2{border-bottom:1px solid #ddd;margin-top:2.5rem}
-.op{border:1px solid #e3e3e3;border-radius:6px;margin:1rem 0;padding:.6rem 1rem}
-.m{display:inline-block;min-width:4.5rem;font-weight:700;font-family:monospace}
-code,pre{background:#f6f6f6;border-radius:4px}
-pre{padding:.6rem;overflow:auto;font-size:13px}
-details summary{cursor:pointer;color:#555}
+_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{TITLE} {VERSION}</title>
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="{ASSETS}/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+  <script src="{ASSETS}/swagger-ui-bundle.js"></script>
+  <script src="/static/api-console.js"></script>
+</body>
+</html>
 """
 
 
-def _render(spec: dict[str, Any]) -> str:
-    by_tag: dict[str, list[str]] = {}
-    for path, ops in spec["paths"].items():
-        for method, op in ops.items():
-            parts = [
-                f'<div class="op"><span class="m">{method.upper()}</span>'
-                f"<code>{html.escape(path)}</code> — {html.escape(op['summary'])}"
-            ]
-            if "security" in op:
-                parts.append(" <small>(bearer token)</small>")
-            for param in op.get("parameters", []):
-                parts.append(
-                    f"<br><small>{param['in']} <code>{html.escape(param['name'])}</code>"
-                    f"{' (required)' if param['required'] else ''}"
-                    f" {html.escape(param.get('description', ''))}</small>"
-                )
-            body = op.get("requestBody", {}).get("content", {}).get("application/json")
-            if body:
-                parts.append(
-                    "<details><summary>request body</summary><pre>"
-                    f"{html.escape(json.dumps(body['schema'], indent=2))}</pre></details>"
-                )
-            codes = ", ".join(op["responses"])
-            parts.append(f"<br><small>responses: {codes}</small></div>")
-            by_tag.setdefault(op["tags"][0], []).append("".join(parts))
-    sections = [f"<h2>{html.escape(tag)}</h2>{''.join(ops)}" for tag, ops in by_tag.items()]
-    schemas = html.escape(json.dumps(spec["components"]["schemas"], indent=2))
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{TITLE}</title>"
-        f"<style>{_STYLE}</style></head><body><h1>{TITLE} {VERSION}</h1>"
-        "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a>. "
-        'Errors are <code>{"error": {"code", "message", "details"}}</code>.</p>'
-        f"{''.join(sections)}<h2>schemas</h2><pre>{schemas}</pre></body></html>"
-    )
+def swagger_ui_folder() -> Path:
+    """swagger-ui-dist's files inside the installed package (`vendor/swagger-ui-<version>`)."""
+    vendor = Path(str(importlib.resources.files("swagger_ui_bundle") / "vendor"))
+    folders = sorted(vendor.glob("swagger-ui-*"))
+    if len(folders) != 1:
+        raise RuntimeError(f"expected one Swagger UI in {vendor}, found {len(folders)}")
+    return folders[0]
 
 
-def routes(routers: list[Router]) -> list[Route]:
+def routes(routers: list[Router]) -> list[BaseRoute]:
     spec = openapi(routers, title=TITLE, version=VERSION)
-    page = _render(spec)
 
     async def openapi_json(_request: Request) -> Response:
         return JSONResponse(spec)
 
     async def docs_page(_request: Request) -> Response:
-        return HTMLResponse(page)
+        return HTMLResponse(_PAGE)
 
     return [
         Route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False),
         Route("/docs", docs_page, methods=["GET"], include_in_schema=False),
+        Mount(ASSETS, app=StaticFiles(directory=swagger_ui_folder()), name="docs-assets"),
     ]

@@ -1,10 +1,10 @@
 // The learner's app: sign in, exercises, practice with live transcript and scores, history.
-// Routes are URL fragments (#/login, #/, #/exercise/<id>, #/history), so the server only
-// ever serves this one page.
+// Routes are paths (router.js): /login, /, /exercises/<id>, /history, /tutor.
 
 import { ApiError, api, login, logout, recordingUrl, register, signedIn } from "./api.js";
 import { Microphone, MicrophoneDenied } from "./capture.js";
 import { PracticeSession } from "./practice.js";
+import { currentPath, go, startRouter } from "./router.js";
 import { SessionWatch, learners, live } from "./tutor.js";
 
 const view = document.getElementById("view");
@@ -43,7 +43,7 @@ async function guarded(work) {
     await work();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      location.hash = "#/login";
+      go("/login");
     }
     say(error.message);
   }
@@ -63,7 +63,7 @@ function loginView(token) {
     guarded(async () => {
       if (creating) await register(email.value, password.value, name.value || email.value);
       else await login(email.value, password.value);
-      location.hash = "#/";
+      go(wanted, { replace: true });
     });
   };
   show(
@@ -92,7 +92,7 @@ async function exercisesView(token) {
       .filter((e) => !e.archived)
       .map((e) =>
         h("li", { class: "card", "data-testid": "exercise-item" },
-          h("a", { href: `#/exercise/${e.id}` }, e.title),
+          h("a", { href: `/exercises/${e.id}` }, e.title),
           h("div", {}, e.kind === "read_aloud" ? "Read aloud" : "Open response")));
     list.append(h("section", {}, h("h2", {}, course.title), h("ul", { class: "plain" }, ...items)));
   }
@@ -286,12 +286,14 @@ async function tutorView(token) {
 // routing
 
 async function route() {
-  const path = location.hash.replace(/^#/, "") || "/";
+  const path = currentPath();
   navigation += 1;
   const token = navigation;
   nav.hidden = !signedIn();
   if (!signedIn() && path !== "/login") {
-    location.hash = "#/login";
+    // Tokens live in memory only, so a reload signs out: come back here after signing in.
+    wanted = path;
+    go("/login", { replace: true });
     return;
   }
   if (path !== "/tutor") {
@@ -306,17 +308,21 @@ async function route() {
     if (path === "/login") loginView(token);
     else if (path === "/tutor") await tutorView(token);
     else if (path === "/history") await historyView(token);
-    else if (path.startsWith("/exercise/")) await practiceView(token, path.slice("/exercise/".length));
+    else if (path.startsWith("/exercises/")) {
+      await practiceView(token, path.slice("/exercises/".length));
+    }
     else await exercisesView(token);
   });
 }
 
 let role = null;
+/** Where a signed-out visitor was going: shown once they have signed in. */
+let wanted = "/";
 
 document.getElementById("sign-out").addEventListener("click", async () => {
   role = null;
   await logout();
-  location.hash = "#/login";
+  wanted = "/";
+  go("/login");
 });
-window.addEventListener("hashchange", route);
-route();
+startRouter(route);
