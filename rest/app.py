@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import WebSocketRoute
 
 from realtime.endpoint import practice_endpoint
@@ -149,7 +150,11 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             WebSocketRoute("/v1/ws/observe", observe_endpoint),
             *web.routes(),
         ],
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics), Middleware(SecurityHeaders)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(SecurityHeaders),
+            *cors(settings.server.cors_origins),
+        ],
         exception_handlers={
             ParleyError: parley_error,
             HTTPException: http_error,
@@ -158,6 +163,23 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
         lifespan=lifespan,
     )
     return app
+
+
+def cors(origins: list[str]) -> list[Middleware]:
+    """CORS for the configured origins only; none by default. Tokens travel in headers, not
+    cookies, so credentials are not allowed."""
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["Retry-After"],
+            max_age=600,
+        )
+    ]
 
 
 def app_from_environment() -> Starlette:

@@ -67,6 +67,13 @@ class ServerSettings(BaseModel):
             "memory per connection, idle or not, for little gain on short JSON messages."
         ),
     )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Origins (e.g. `https://app.school.org`) whose pages may call the API from a "
+            "browser. Empty: no CORS headers, only Parley's own pages (same origin) may."
+        ),
+    )
     seed_demo: bool = Field(
         default=True,
         description=(
