@@ -34,7 +34,8 @@ from realtime.session import PracticeSession
 from realtime.session_state import LIVE, State
 from realtime.throttle import FrameRate, parse_limit
 from storage.access import Principal
-from storage.errors import ParleyError, TooManyRequests
+from storage.errors import DatabaseUnavailable, ParleyError, TooManyRequests
+from storage.outage import is_outage
 
 log = logging.getLogger("parley.ws")
 
@@ -42,6 +43,11 @@ SUBPROTOCOL = "parley.v1"
 BEARER_PREFIX = "bearer."
 FINAL_WAIT_S = 30.0
 FEEDBACK_WAIT_S = 600.0
+
+
+def refusal_code(exc: ParleyError) -> int:
+    """Why a socket is refused at connect: its credentials, or an outage worth a retry."""
+    return exc.close_code if isinstance(exc, DatabaseUnavailable) else CloseCode.UNAUTHORIZED
 
 
 def credentials(websocket: WebSocket) -> tuple[str, str | None]:
@@ -65,7 +71,7 @@ async def practice_endpoint(websocket: WebSocket) -> None:
         who = await service.authenticate(token)
     except ParleyError as exc:
         # Accepted first: a close before accept() reaches a browser as a bare HTTP 403.
-        await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])
+        await websocket.close(refusal_code(exc), exc.message[:120])
         return
     try:
         await service.admit(who, websocket.client.host if websocket.client else "unknown")
@@ -165,8 +171,13 @@ async def _message(
                     full = isinstance(exc, NodeFull)
                     conn.close(CloseCode.NODE_FULL if full else CloseCode.TOO_MANY, exc.message)
                 return session
-            except Exception:
-                # Our failure (e.g. the database is down), not the client's: say so plainly.
+            except Exception as exc:
+                if is_outage(exc):  # not fatal: the client may start again shortly
+                    log.warning("starting a session: database unavailable: %r", exc)
+                    unavailable = DatabaseUnavailable()
+                    conn.send(Error(code=unavailable.code, message=unavailable.message))
+                    return session
+                # Our failure, not the client's: say so plainly.
                 log.exception("starting a session failed")
                 conn.send(Error(code="internal", message="the session could not start", fatal=True))
                 conn.close(CloseCode.INTERNAL, "internal error")

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from realtime.bus import BusUnavailable, Envelope, Position
-from realtime.endpoint import credentials
+from realtime.endpoint import credentials, refusal_code
 from realtime.fanout import CannotRecover
 from realtime.hub import Hub
 from realtime.hub_settings import HubSettings
@@ -38,7 +38,7 @@ from realtime.observe_protocol import (
 )
 from realtime.protocol import CloseCode
 from storage.access import Principal
-from storage.errors import InvalidInput, ParleyError
+from storage.errors import DatabaseUnavailable, InvalidInput, ParleyError
 
 log = logging.getLogger("parley.observe")
 
@@ -135,7 +135,7 @@ async def observe_endpoint(websocket: WebSocket) -> None:
     try:
         await service.authenticate(token)  # and again at each subscribe
     except ParleyError as exc:
-        await websocket.close(CloseCode.UNAUTHORIZED, exc.message[:120])
+        await websocket.close(refusal_code(exc), exc.message[:120])
         return
     observer = Observer(websocket, service.settings.observer_outbox_size)
     sender = asyncio.create_task(observer.pump())
@@ -223,6 +223,8 @@ async def _recheck(observer: Observer, service: ObserveService, token: str) -> N
         await asyncio.sleep(service.recheck_s)
         try:
             who = await service.authenticate(token, expired_ok=True)
+        except DatabaseUnavailable:  # the database is away: keep what was granted, retry later
+            continue
         except ParleyError as exc:
             observer.send(ObserveError(code=exc.code, message=exc.message, fatal=True))
             observer.close(CloseCode.UNAUTHORIZED, exc.message)

@@ -47,7 +47,9 @@ class Recorder(Protocol):
         audio: Samples,
         transcript: FinalTranscript,
         evaluation: dict[str, Any],
-    ) -> None: ...
+    ) -> bool:
+        """True: stored; False: kept to be stored when the database is back (an outage)."""
+        ...
 
     async def ended(
         self,

@@ -23,6 +23,7 @@ class CloseCode(enum.IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001
+    TRY_AGAIN_LATER = 1013  # the database is unavailable (a DatabaseUnavailable)
     BAD_MESSAGE = 4400
     UNAUTHORIZED = 4401
     FORBIDDEN = 4403

@@ -59,6 +59,11 @@ from speech.transcript import Interim
 from storage.models import SessionStatus
 from storage.practice import ExerciseInfo
 
+SAVED_LATER = (
+    "the database is unavailable: your result is kept and will appear in your history "
+    "when it is back"
+)
+
 log = logging.getLogger("parley.session")
 
 
@@ -318,9 +323,9 @@ class PracticeSession:
             audio_ms=self._transcriber.audio_ms,
             evaluation=evaluation,
         )
-        saved = True
+        saved, stored_now = True, True
         try:
-            await self._recorder.completed(self.id, audio, transcript, evaluation)
+            stored_now = await self._recorder.completed(self.id, audio, transcript, evaluation)
         except Exception:
             log.exception("storing session %s failed", self.id)
             saved = False
@@ -329,6 +334,8 @@ class PracticeSession:
         self._publish(final)
         if not saved:
             self.send(Error(code="not_saved", message="the result could not be stored"))
+        elif not stored_now:
+            self.send(Error(code="saved_later", message=SAVED_LATER))
         if self._feedback_stage is not None:
             self._feedback_pending = True
             self._spawn(self._run_feedback(self._feedback_stage, evaluation, saved))

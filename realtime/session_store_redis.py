@@ -9,14 +9,13 @@ never write, and the audio and its byte count never disagree. State and audio ex
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from redis.asyncio import Redis
 from redis.typing import EncodableT
 
+from realtime.session_codec import decode_state, encode_state
 from realtime.session_store import AppendResult, SessionState, StoredSession
-from storage.practice import ExerciseInfo
 from storage.redis_keys import Keys
 
 # KEYS: state, audio, lease. ARGV: owner, offset, data, ttl_s.
@@ -85,7 +84,8 @@ class RedisSessionStore:
         state_key, audio_key, lease_key = self._three(state.session_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(state_key, audio_key)
-            pipe.hset(state_key, mapping=_encode(state))
+            fields: dict[EncodableT, EncodableT] = {k: v for k, v in encode_state(state).items()}
+            pipe.hset(state_key, mapping=fields | {"bytes": 0})
             pipe.set(audio_key, b"")
             pipe.expire(state_key, self._ttl_s)
             pipe.expire(audio_key, self._ttl_s)
@@ -102,7 +102,7 @@ class RedisSessionStore:
             return None
         decoded = {k.decode(): v.decode() for k, v in fields.items()}
         return StoredSession(
-            state=_decode(decoded), audio=bytes(audio or b""), stopped="stopped" in decoded
+            state=decode_state(decoded), audio=bytes(audio or b""), stopped="stopped" in decoded
         )
 
     async def append(self, session_id: uuid.UUID, owner: str, offset: int, data: bytes) -> int:
@@ -136,50 +136,3 @@ class RedisSessionStore:
     async def release(self, session_id: uuid.UUID, owner: str) -> bool:
         lease = self._keys.session_lease(session_id)
         return int(await self._release(keys=[lease], args=[owner])) == 1
-
-
-def _encode(state: SessionState) -> dict[EncodableT, EncodableT]:
-    e = state.exercise
-    exercise = {
-        "id": str(e.id),
-        "course_id": str(e.course_id),
-        "kind": e.kind,
-        "title": e.title,
-        "reference_text": e.reference_text,
-        "prompt": e.prompt,
-        "time_limit_s": e.time_limit_s,
-    }
-    return {
-        "learner_id": str(state.learner_id),
-        "session_id": str(state.session_id),
-        "exercise": json.dumps(exercise),
-        "sample_rate": state.sample_rate,
-        "interim": int(state.interim),
-        "token_digest": state.token_digest,
-        "started_at": repr(state.started_at),
-        "node": state.node,
-        "bytes": 0,
-    }
-
-
-def _decode(fields: dict[str, str]) -> SessionState:
-    e = json.loads(fields["exercise"])
-    exercise = ExerciseInfo(
-        id=uuid.UUID(e["id"]),
-        course_id=uuid.UUID(e["course_id"]),
-        kind=e["kind"],
-        title=e["title"],
-        reference_text=e["reference_text"],
-        prompt=e["prompt"],
-        time_limit_s=e["time_limit_s"],
-    )
-    return SessionState(
-        session_id=uuid.UUID(fields["session_id"]),
-        learner_id=uuid.UUID(fields["learner_id"]),
-        exercise=exercise,
-        sample_rate=int(fields["sample_rate"]),
-        interim=fields["interim"] == "1",
-        token_digest=fields["token_digest"],
-        started_at=float(fields["started_at"]),
-        node=fields["node"],
-    )

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -30,7 +32,7 @@ from rest.auth.accounts import Accounts, socket_authenticator
 from rest.auth.passwords import Passwords
 from rest.auth.tokens import TokenService, load_or_create_secret
 from rest.demo_seed import ensure_demo
-from rest.errors import http_error, parley_error, unexpected_error
+from rest.errors import database_error, http_error, parley_error, unexpected_error
 from rest.hub import build_hub
 from rest.hub_metrics import HubCollector
 from rest.metrics import Metrics, MetricsMiddleware
@@ -158,6 +160,10 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
         exception_handlers={
             ParleyError: parley_error,
             HTTPException: http_error,
+            # Raised by the database driver or SQLAlchemy: an outage answers 503.
+            OSError: database_error,
+            DBAPIError: database_error,
+            PoolTimeout: database_error,
             Exception: unexpected_error,
         },
         lifespan=lifespan,

@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from storage.errors import ParleyError
+from storage.errors import DatabaseUnavailable, ParleyError
+from storage.outage import is_outage
 
 log = logging.getLogger("parley.rest")
 
@@ -39,6 +40,8 @@ def error_response(status: int, code: str, message: str, **extra: object) -> JSO
 
 async def parley_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParleyError)
+    if isinstance(exc, DatabaseUnavailable):
+        return _unavailable(exc)
     if exc.status >= 500:
         log.error("internal error: %s", exc.message, exc_info=exc)
     body = exc.to_dict()
@@ -52,6 +55,20 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     response = error_response(exc.status_code, code, str(exc.detail))
     if exc.headers:
         response.headers.update(exc.headers)
+    return response
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    """A database outage is no bug of ours nor the client's mistake: 503, retry shortly."""
+    if not is_outage(exc):
+        return await unexpected_error(request, exc)
+    log.warning("database unavailable: %r", exc)
+    return _unavailable(DatabaseUnavailable())
+
+
+def _unavailable(exc: DatabaseUnavailable) -> Response:
+    response = error_response(exc.status, exc.code, exc.message)
+    response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
 
 

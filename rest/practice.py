@@ -6,11 +6,15 @@ import contextlib
 import logging
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from realtime.handoff import HandoffChannel
+from realtime.pending_writes import PendingWrites
 from realtime.recorder import DatabaseRecorder
+from realtime.recovery import Leftovers
 from realtime.service import PracticeService
 from realtime.session_store import SessionStore
+from realtime.session_store_disk import DiskSessionStore
 from realtime.session_store_redis import RedisSessionStore
 from rest.auth.accounts import socket_authenticator
 from rest.state import AppState
@@ -31,15 +35,46 @@ async def build_practice(state: AppState) -> PracticeService:
         async with state.sessions() as db:
             return await practice.exercise_for(db, exercise_id, who)
 
+    recorder = DatabaseRecorder(sessions=state.sessions, blobs=state.blobs, node_id=state.node_id)
+    resources = contextlib.AsyncExitStack()
+    # Results kept through a database outage (by this process or one before it) are stored
+    # first, before sessions left behind are judged below.
+    data_dir = Path(settings.server.data_dir)
+    recorder.pending = PendingWrites(data_dir / "pending-results", recorder.apply)
+    await recorder.pending.flush()
+    recorder.pending.start()
+    resources.push_async_callback(recorder.pending.aclose)
+    lifetime = settings.realtime.max_session_s + settings.realtime.resume_grace_s
+    # With Redis, sessions (state and accepted audio) outlive their node: any node can
+    # continue them. Kept past any session's life, in case no node ever ends one. Without
+    # Redis they outlive the process on this node's disk, and its learners resume them
+    # after a restart.
+    store: SessionStore
+    handoff: HandoffChannel | None = None
+    kept: list[uuid.UUID] = []
+    if state.redis is not None:
+        keys = Keys(settings.redis.key_prefix)
+        store = RedisSessionStore(state.redis, keys=keys, ttl_s=int(lifetime) + 60)
+        # A learner who reconnects to another node takes the session along from here.
+        handoff = HandoffChannel(redis=state.redis, keys=keys, node_id=state.node_id)
+    else:
+        disk = DiskSessionStore(data_dir / "live-sessions")
+        resources.callback(disk.close)
+        leftovers = Leftovers(
+            store=disk, recorder=recorder, grace_s=settings.realtime.resume_grace_s
+        )
+        kept = await leftovers.open()
+        resources.push_async_callback(leftovers.aclose)
+        store = disk
+
     # Sessions older than any session can live were left by a node that died: fail them so
     # history never shows them as in progress forever. A session another node continues
     # keeps its original start and length limit, so a live one is never that old. Without
     # Redis no other node can hold a session: every live one is this node's, from before
-    # its restart, and is failed now rather than after a lifetime.
-    lifetime = settings.realtime.max_session_s + settings.realtime.resume_grace_s
+    # its restart; those not on its disk (never made durable) are failed now.
     older_than = timedelta(seconds=lifetime + 60) if state.redis is not None else timedelta(0)
     async with state.sessions.begin() as db:
-        stale = await practice.fail_stale(db, older_than=older_than)
+        stale = await practice.fail_stale(db, older_than=older_than, keep=kept)
     if stale:
         log.warning("marked %d abandoned sessions as failed", stale)
 
@@ -48,7 +83,6 @@ async def build_practice(state: AppState) -> PracticeService:
         await engine.load()
     # The LLM client (and in offline mode the local llama.cpp server) lives on this loop and
     # is closed by the service's close(), after its sessions' feedback tasks are cancelled.
-    resources = contextlib.AsyncExitStack()
     stage = await resources.enter_async_context(
         open_stage(settings.llm, on_result=state.metrics.observe_llm)
     )
@@ -56,16 +90,6 @@ async def build_practice(state: AppState) -> PracticeService:
         log.info(
             "LLM feedback from %s", settings.llm.base_url or settings.llm.local_gguf or "OpenAI"
         )
-    recorder = DatabaseRecorder(sessions=state.sessions, blobs=state.blobs, node_id=state.node_id)
-    # With Redis, sessions (state and accepted audio) outlive their node: any node can
-    # continue them. Kept past any session's life, in case no node ever ends one.
-    store: SessionStore | None = None
-    handoff: HandoffChannel | None = None
-    if state.redis is not None:
-        keys = Keys(settings.redis.key_prefix)
-        store = RedisSessionStore(state.redis, keys=keys, ttl_s=int(lifetime) + 60)
-        # A learner who reconnects to another node takes the session along from here.
-        handoff = HandoffChannel(redis=state.redis, keys=keys, node_id=state.node_id)
     service = PracticeService(
         settings=settings.realtime,
         engine=engine,

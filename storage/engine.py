@@ -13,6 +13,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.settings import DatabaseSettings
 
+CONNECT_TIMEOUT_S = 5.0
+
 
 def _sqlite_pragmas(dbapi_connection: object, _record: ConnectionPoolEntry) -> None:
     # SQLite ignores foreign keys unless asked per connection; WAL lets readers run beside
@@ -38,6 +40,8 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         echo=settings.echo,
         pool_size=settings.pool_size,
         pool_pre_ping=True,
+        # An unreachable host (not a refusing one) fails within seconds, not asyncpg's 60.
+        connect_args={"timeout": CONNECT_TIMEOUT_S},
     )
 
 

@@ -85,3 +85,16 @@ class TooManyRequests(ParleyError):
     status = 429
     code = "too_many"
     close_code = 4429
+
+
+class DatabaseUnavailable(ParleyError):
+    """An outage, not the client's fault: worth a retry shortly (HTTP 503 with Retry-After;
+    websocket close 1013, "try again later")."""
+
+    status = 503
+    code = "database_unavailable"
+    close_code = 1013
+    retry_after_s = 5
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable; retry shortly")

@@ -7,6 +7,7 @@ its audio is in the blob store, so history never shows a success without its par
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -258,14 +259,29 @@ async def set_status(db: AsyncSession, session_id: uuid.UUID, status: SessionSta
     )
 
 
-async def fail_stale(db: AsyncSession, *, older_than: timedelta) -> int:
-    """Mark sessions still live past any possible lifetime as failed (their node died)."""
+async def interrupted(db: AsyncSession, session_id: uuid.UUID, node_id: str) -> bool:
+    """A live session whose node stopped, kept on `node_id` for its learner to resume:
+    `resumable`, so history never shows it as in progress. False if it is not live."""
+    result = await db.execute(
+        update(PracticeSession)
+        .where(PracticeSession.id == session_id, *_live_on(None))
+        .values(status=SessionStatus.RESUMABLE.value, node_id=node_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def fail_stale(
+    db: AsyncSession, *, older_than: timedelta, keep: Collection[uuid.UUID] = ()
+) -> int:
+    """Mark sessions still live past any possible lifetime as failed (their node died),
+    except those in `keep` (still resumable from this node's own store)."""
     cutoff = datetime.now(UTC) - older_than
     result = await db.execute(
         update(PracticeSession)
         .where(
             PracticeSession.status.in_([SessionStatus.ACTIVE.value, SessionStatus.RESUMABLE.value]),
             PracticeSession.started_at < cutoff,
+            PracticeSession.id.not_in(list(keep)),
         )
         .values(
             status=SessionStatus.FAILED.value,

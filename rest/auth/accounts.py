@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rest.auth.tokens import Claims, TokenService
 from storage.access import Principal
-from storage.errors import Unauthenticated
+from storage.errors import DatabaseUnavailable, Unauthenticated
 from storage.models import Role, User
+from storage.outage import is_outage
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,12 @@ def socket_authenticator(
     now; `expired_ok` for the periodic re-checks of a socket already open."""
 
     async def authenticate(token: str, *, expired_ok: bool = False) -> Principal:
-        return await accounts.principal(tokens.claims(token, verify_exp=not expired_ok))
+        claims = tokens.claims(token, verify_exp=not expired_ok)
+        try:
+            return await accounts.principal(claims)
+        except Exception as exc:
+            if is_outage(exc):
+                raise DatabaseUnavailable() from exc
+            raise
 
     return authenticate

@@ -164,6 +164,7 @@ class FakeRecorder:
         self.endings: list[Ended] = []
         self.moves: list[uuid.UUID] = []
         self.fail_completed: Exception | None = None
+        self.keep_completed = False  # as during a database outage: kept, stored later
         self.fail_ended: Exception | None = None
         self.has_ended = asyncio.Event()
 
@@ -178,10 +179,11 @@ class FakeRecorder:
         audio: Samples,
         transcript: FinalTranscript,
         evaluation: dict[str, Any],
-    ) -> None:
+    ) -> bool:
         self.completions.append((session_id, audio, transcript, evaluation))
         if self.fail_completed is not None:
             raise self.fail_completed
+        return not self.keep_completed
 
     async def ended(
         self, session_id: uuid.UUID, status: SessionStatus, reason: str, audio: Samples | None

@@ -1,33 +1,90 @@
-"""Without Redis, a node killed mid-session does not leave the session "active" in history:
-the restarted node fails it at once (not a session lifetime later)."""
+"""Without Redis, a node killed mid-session loses nothing it acknowledged: after the restart
+the session shows as resumable (never as in progress), its learner continues it with every
+acknowledged byte, and one nobody resumes is failed after the grace period with its audio
+kept."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import wave
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.realtime.client import JFK, World, build_world, learner, pcm
-from tests.realtime.server import running_server
+from tests.realtime.client import JFK, World, build_world, learner, pcm, uninterrupted_final
+from tests.realtime.server import Server, running_server
 
 pytestmark = pytest.mark.slow
 
+GRACE_S = "4"
 
-async def test_a_killed_node_s_session_is_failed_when_it_restarts(tmp_path: Path) -> None:
+
+async def killed_mid_session(server: Server, token: str, world: World, audio: bytes) -> Any:
+    """Start a session, stream `audio`, wait for its acknowledgement, SIGKILL the server."""
+    async with learner(server, token) as client:
+        await client.send(type="start", exercise_id=world.read_aloud)
+        ack = await client.until("ack")
+        await client.stream(audio)
+        while (await client.until("audio_received"))["bytes"] < len(audio):
+            pass
+        server.process.kill()  # SIGKILL: nothing is recorded on the way out
+        server.process.wait()
+        await client.closed()
+    return ack
+
+
+async def status_of(http: httpx.AsyncClient, server: Server, session_id: str) -> Any:
+    answer = await http.get(f"{server.url}/v1/sessions/{session_id}")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_a_killed_node_s_sessions_resume_after_the_restart(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
-    with running_server(tmp_path, url) as first:
+    audio = pcm(JFK)
+    cut = len(audio) * 3 // 5 // 3200 * 3200  # mid-utterance
+    with running_server(tmp_path, url, PARLEY_REALTIME__RESUME_GRACE_S=GRACE_S) as first:
         world: World = build_world(first)
-        token = world.learner()
-        async with learner(first, token) as client:
-            await client.send(type="start", exercise_id=world.read_aloud)
-            ack = await client.until("ack")
-            await client.stream(pcm(JFK)[: 3200 * 20])
-            first.process.kill()  # SIGKILL: nothing is recorded on the way out
-            first.process.wait()
+        token, other = world.learner(), world.learner()
+        uninterrupted = await uninterrupted_final(first, token, world.read_aloud, audio)
+        resumed_ack = await killed_mid_session(first, token, world, audio[:cut])
+    with running_server(
+        tmp_path, url, first=False, PARLEY_REALTIME__RESUME_GRACE_S=GRACE_S
+    ) as second:
+        # A second learner's session dies the same way and is never resumed.
+        abandoned_ack = await killed_mid_session(second, other, world, audio[:64000])
     headers = {"Authorization": f"Bearer {token}"}
-    with running_server(tmp_path, url, first=False) as second:
+    with running_server(
+        tmp_path, url, first=False, PARLEY_REALTIME__RESUME_GRACE_S=GRACE_S
+    ) as third:
         async with httpx.AsyncClient(headers=headers) as http:
-            detail = await http.get(f"{second.url}/v1/sessions/{ack['session_id']}")
-    assert detail.status_code == 200
-    assert detail.json()["status"] == "failed"
+            before = await status_of(http, third, resumed_ack["session_id"])
+        assert before["status"] == "resumable"  # not "active": nothing runs it now
+
+        async with learner(third, token) as client:
+            resume = {"session_id": resumed_ack["session_id"], "token": resumed_ack["resume_token"]}
+            await client.send(type="start", resume=resume)
+            answer = await client.until("ack")
+            assert answer["resumed"] is True
+            assert answer["received_bytes"] == cut  # every acknowledged byte survived
+            await client.stream(audio[cut:])
+            await client.send(type="stop")
+            final = await client.until("final")
+        assert final["transcript"] == uninterrupted["transcript"]
+        assert final["audio_ms"] == uninterrupted["audio_ms"]
+
+        other_headers = {"Authorization": f"Bearer {other}"}
+        async with httpx.AsyncClient(headers=other_headers) as http:
+            session_id = abandoned_ack["session_id"]
+            assert (await status_of(http, third, session_id))["status"] == "resumable"
+            await asyncio.sleep(float(GRACE_S) + 2)
+            detail = await status_of(http, third, session_id)
+            assert detail["status"] == "failed"
+            recording = await http.get(f"{third.url}/v1/sessions/{session_id}/audio")
+        assert recording.status_code == 200
+        with wave.open(io.BytesIO(recording.content)) as wav:
+            assert wav.getnframes() == 64000 // 2  # the acknowledged 2 s, at 16 kHz
+        assert not list((tmp_path / "live-sessions").glob("*.pcm"))  # nothing left behind

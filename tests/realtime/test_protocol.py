@@ -249,6 +249,7 @@ def test_close_codes() -> None:
     assert {code.name: int(code) for code in CloseCode} == {
         "NORMAL": 1000,
         "GOING_AWAY": 1001,
+        "TRY_AGAIN_LATER": 1013,
         "BAD_MESSAGE": 4400,
         "UNAUTHORIZED": 4401,
         "FORBIDDEN": 4403,

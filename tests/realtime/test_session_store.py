@@ -1,4 +1,4 @@
-"""The session store contract, run against both implementations (memory and real Redis)."""
+"""The session store contract, run against every implementation (memory, disk, real Redis)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -17,6 +18,7 @@ from realtime.session_store import (
     SessionStore,
     token_digest,
 )
+from realtime.session_store_disk import DiskSessionStore
 from realtime.session_store_redis import RedisSessionStore
 from storage.practice import ExerciseInfo
 from storage.redis_keys import Keys
@@ -25,10 +27,15 @@ from tests.services import REDIS_URL, require
 LEASE_MS = 400
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
+@pytest.fixture(params=["memory", "disk", "redis"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
     if request.param == "memory":
         yield MemorySessionStore()
+        return
+    if request.param == "disk":
+        disk = DiskSessionStore(tmp_path / "live")
+        yield disk
+        disk.close()
         return
     require("Redis", REDIS_URL)
     redis = Redis.from_url(REDIS_URL)
