@@ -50,6 +50,14 @@ class AuthSettings(BaseModel):
             "queue, so a flood of logins slows logins, not live sessions."
         ),
     )
+    tutors_see_emails: bool = Field(
+        default=True,
+        description=(
+            "Tutors read the e-mail addresses of their courses' members (true suits one "
+            "school). False, for a server that schools share: only admins do, and a tutor "
+            "who enrols someone by id learns nothing of the account but its display name."
+        ),
+    )
 
 
 class ServerSettings(BaseModel):

@@ -23,6 +23,7 @@ from rest.schemas.courses import (
     MemberOut,
 )
 from storage import courses, users
+from storage.access import Principal
 from storage.courses import Seen
 from storage.errors import Conflict, InvalidInput
 from storage.models import CourseStatus, EnrolmentRole, Role
@@ -145,6 +146,10 @@ async def leave(request: Request) -> Response:
     return Response(status_code=204)
 
 
+def _sees_emails(request: Request, who: Principal) -> bool:
+    return who.is_admin or deps.state(request).settings.auth.tutors_see_emails
+
+
 async def _add_member(request: Request, role: EnrolmentRole) -> Response:
     who = await deps.principal(request, *STAFF)
     data = await deps.body(request, MemberIn)
@@ -159,7 +164,7 @@ async def _add_member(request: Request, role: EnrolmentRole) -> Response:
     out = MemberOut(
         user_id=user.id,
         display_name=user.display_name,
-        email=user.email,
+        email=user.email if _sees_emails(request, who) else None,
         role=role,
         enrolled_at=enrolment.created_at,
     )
@@ -206,11 +211,12 @@ async def list_members(request: Request) -> Response:
         rows = await courses.members(
             db, view.course.id, role=q.role, limit=q.limit, offset=q.offset
         )
+    shown = _sees_emails(request, who)
     out = [
         MemberOut(
             user_id=user.id,
             display_name=user.display_name,
-            email=user.email,
+            email=user.email if shown else None,
             role=EnrolmentRole(enrolment.role),
             enrolled_at=enrolment.created_at,
         )

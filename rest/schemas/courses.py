@@ -118,7 +118,7 @@ class MemberIn(Strict):
 class MemberOut(BaseModel):
     user_id: uuid.UUID
     display_name: str
-    email: str
+    email: str | None  # None when the school's policy hides it (auth.tutors_see_emails)
     role: EnrolmentRole
     enrolled_at: UtcDateTime
 

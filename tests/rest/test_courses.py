@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+from starlette.testclient import TestClient
+
+from rest.app import create_app
+from storage.migrate import upgrade
 from storage.models import Role
-from tests.rest.conftest import Account, Api
+from tests.rest.conftest import Account, Api, cheap_passwords, make_settings
 
 MISSING = "00000000-0000-0000-0000-000000000000"
 
@@ -237,3 +243,27 @@ def test_staff_attach_tutors_and_learners(api: Api) -> None:
     late = {"user_id": str(learner.id)}
     closed = api.client.post(f"{draft_url}/learners", json=late, headers=tess.headers)
     assert closed.status_code == 409 and closed.json()["error"]["code"] == "course_archived"
+
+
+@pytest.mark.parametrize("tutors_see_emails", [True, False])
+def test_the_school_decides_whether_tutors_read_members_emails(
+    db_url: str, tmp_path: Path, tutors_see_emails: bool
+) -> None:
+    upgrade(db_url)
+    settings = make_settings(db_url, tmp_path, tutors_see_emails=tutors_see_emails)
+    with TestClient(create_app(settings, passwords=cheap_passwords())) as client:
+        api = Api(client)
+        admin, tutor = api.account(Role.ADMIN), api.account(Role.TUTOR)
+        stranger = api.account(Role.LEARNER)
+        url = f"/v1/courses/{new_course(api, tutor)['id']}"
+        # A tutor can enrol an account by its id; what that reveals is the school's call.
+        added = client.post(
+            f"{url}/learners", json={"user_id": str(stranger.id)}, headers=tutor.headers
+        )
+        assert added.status_code == 200
+        expected = stranger.email if tutors_see_emails else None
+        assert added.json()["email"] == expected
+        listed = client.get(f"{url}/members?role=learner", headers=tutor.headers).json()
+        assert [m["email"] for m in listed] == [expected]
+        as_admin = client.get(f"{url}/members?role=learner", headers=admin.headers).json()
+        assert [m["email"] for m in as_admin] == [stranger.email]
