@@ -171,10 +171,9 @@ async def _receive_loop(
         if message["type"] == "websocket.disconnect" or observer.closing:
             return
         text: str | None = message.get("text")
-        if text is None:
-            observer.send(ObserveError(code="bad_message", message="send JSON text messages"))
-            continue
-        if len(text.encode()) > MAX_FRAME_BYTES:
+        # Binary frames are measured too: any message over the limit closes with 4413.
+        size = len(text.encode()) if text is not None else len(message.get("bytes") or b"")
+        if size > MAX_FRAME_BYTES:
             observer.send(
                 ObserveError(
                     code="frame_too_large",
@@ -184,6 +183,9 @@ async def _receive_loop(
             )
             observer.close(CloseCode.TOO_LARGE, "frame too large")
             return
+        if text is None:
+            observer.send(ObserveError(code="bad_message", message="send JSON text messages"))
+            continue
         try:
             parsed = observer_message.validate_json(text)
         except ValidationError as exc:

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 
+from realtime.load_gauge import LagGauge
 from realtime.session import PracticeSession
 from realtime.session_state import LIVE
 from storage.errors import NotFound, TooManyRequests, Unauthenticated
@@ -16,9 +17,13 @@ class NodeFull(TooManyRequests):
 
 
 class SessionRegistry:
-    def __init__(self, max_per_user: int, max_per_node: int = 0) -> None:
+    def __init__(
+        self, max_per_user: int, max_per_node: int = 0, busy: LagGauge | None = None
+    ) -> None:
+        """`busy`: the node's measured load; while it is busy, no newcomer is admitted."""
         self._max_per_user = max_per_user
         self._max_per_node = max_per_node
+        self._busy = busy
         self._sessions: dict[uuid.UUID, PracticeSession] = {}
 
     @property
@@ -27,7 +32,9 @@ class SessionRegistry:
 
     @property
     def full(self) -> bool:
-        return 0 < self._max_per_node <= self.live
+        if 0 < self._max_per_node <= self.live:
+            return True
+        return self._busy is not None and self.live > 0 and self._busy.busy
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -13,6 +13,7 @@ from typing import Protocol
 from realtime.durable import DurableLog
 from realtime.handoff import HandoffChannel
 from realtime.limit_settings import LimitSettings
+from realtime.load_gauge import LagGauge
 from realtime.ports import (
     Client,
     FeedbackStore,
@@ -93,8 +94,9 @@ class PracticeService:
         self.authenticate = authenticate
         self.limits = limits or LimitSettings(enabled=False)
         self._throttle = throttle
+        self.load = LagGauge(settings.admission_lag_ms)
         self.registry = SessionRegistry(
-            settings.max_sessions_per_user, settings.max_sessions_per_node
+            settings.max_sessions_per_user, settings.max_sessions_per_node, busy=self.load
         )
         self._recorder = recorder
         self._exercises = exercises
@@ -151,6 +153,7 @@ class PracticeService:
             feedback=self._feedback,
             feedback_store=self._feedback_store,
             events=self.events,
+            on_lag=self.load.record,
         )
         # Registered before the first await below, so concurrent starts see it in the limit.
         self.registry.check_room(who.user_id)
@@ -276,6 +279,7 @@ class PracticeService:
             feedback=self._feedback,
             feedback_store=self._feedback_store,
             events=self.events,
+            on_lag=self.load.record,
             durable=DurableLog(
                 store=self._store,
                 session_id=state.session_id,

@@ -86,10 +86,12 @@ class PracticeSession:
         session_id: uuid.UUID | None = None,
         resume_token: str | None = None,
         events: SessionEvents | None = None,
+        on_lag: Callable[[int], None] | None = None,
     ) -> None:
         """`feedback` off (None): no `feedback` message; `feedback_store` None: not stored.
         `durable`: where accepted audio outlives the node (None: memory only).
-        `session_id`/`resume_token`: kept by a session continued from another node."""
+        `session_id`/`resume_token`: kept by a session continued from another node.
+        `on_lag(ms)`: after each interim pass, how far it trails the audio received."""
         self.id = session_id or uuid.uuid4()
         self.learner_id = learner_id
         self.exercise = exercise
@@ -98,6 +100,7 @@ class PracticeSession:
         self.resume_token = resume_token or secrets.token_urlsafe(24)
         self.durable = durable
         self._events = events  # observers' feed (None: not observed)
+        self._on_lag = on_lag
         self.state = State.STREAMING
         self.received_bytes = 0
         self._engine = engine
@@ -263,6 +266,8 @@ class PracticeSession:
                 interim = None
             if self.state is not State.STREAMING:
                 return
+            if interim is not None and self._on_lag is not None:
+                self._on_lag(self._transcriber.audio_ms - interim.audio_ms)
             if (
                 interim is not None
                 and self.interim

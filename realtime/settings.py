@@ -38,6 +38,16 @@ class RealtimeSettings(BaseModel):
             "on. Size it with bench/ws_load.py (a 2-core node: 4 to 8)."
         ),
     )
+    admission_lag_ms: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "Admission by measured load: while the p95 of how far this node's interim "
+            "transcripts trail their audio (last 5 s, all sessions) is above this, a new "
+            "session gets `node_full` and `/readyz` answers 503, as at max_sessions_per_node, "
+            "so a newcomer never slows the sessions already here; 0: off."
+        ),
+    )
     outbox_size: int = Field(
         default=256,
         ge=8,

@@ -3,6 +3,10 @@
 Handlers stay plain `async def handler(request) -> Response`; the declaration records the
 request body, query and response models so `/openapi.json` describes every route from the
 same pydantic models the handlers validate with.
+
+The error statuses that follow from the declaration itself are added here, so the document
+cannot forget them (`error_statuses`); a route lists in `errors` only what its own logic
+answers (404 of a lookup, 409, 429 of a rate limit, ...).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -35,6 +40,7 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     also: tuple[int, ...] = ()  # other success statuses with the same body (e.g. 200 and 201)
     media_type: str = "application/json"
+    database: bool = True  # False: answers without the database, so never 503 for its outage
 
 
 @dataclass
@@ -56,6 +62,7 @@ class Router:
         errors: tuple[int, ...] = (),
         also: tuple[int, ...] = (),
         media_type: str = "application/json",
+        database: bool = True,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -73,6 +80,7 @@ class Router:
                     errors=errors,
                     also=also,
                     media_type=media_type,
+                    database=database,
                 )
             )
             return handler
@@ -88,8 +96,40 @@ def starlette_routes(routers: list[Router]) -> list[Route]:
     ]
 
 
-_CONVERTOR = re.compile(r"{(\w+):\w+}")
+_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 _ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+# Starlette's path convertors, as the values they match.
+_CONVERTORS: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"},
+    "uuid": {"type": "string", "format": "uuid"},
+    "int": {"type": "integer", "minimum": 0},
+    "float": {"type": "number", "minimum": 0},
+    "path": {"type": "string"},
+}
+
+
+def error_statuses(e: Endpoint) -> set[int]:
+    """Every error status `e` can answer: its own `errors` plus those its declaration implies.
+
+    401 and 403: an authenticated route refuses a missing, expired or revoked token, a
+    disabled account, or a role it does not serve. 400, 413, 422: a JSON body may be no JSON
+    or of another content type, too large, or invalid. 422: invalid query parameters. 404:
+    the router answers it for a path whose parameter does not match (e.g. an id that is no
+    UUID), the handler for a row that is not there or not visible. 503: the database is
+    unavailable.
+    """
+    codes = set(e.errors)
+    if e.auth:
+        codes |= {401, 403}
+    if e.body is not None:
+        codes |= {400, 413, 422}
+    if e.query is not None:
+        codes.add(422)
+    if _PARAM.search(e.path):
+        codes.add(404)
+    if e.database:
+        codes.add(503)
+    return codes
 
 
 def _schema(tp: Any, components: dict[str, Any]) -> dict[str, Any]:
@@ -124,15 +164,15 @@ def openapi(routers: list[Router], *, title: str, version: str) -> dict[str, Any
     paths: dict[str, Any] = {}
     for router in routers:
         for e in router.endpoints:
-            path = _CONVERTOR.sub(r"{\1}", e.path)
+            path = _PARAM.sub(r"{\1}", e.path)
             op: dict[str, Any] = {
                 "summary": e.summary,
                 "tags": [e.tag],
                 "operationId": f"{e.tag}_{e.handler.__name__}",
             }
             params = [
-                {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                for n in re.findall(r"{(\w+)", path)
+                {"name": n, "in": "path", "required": True, "schema": _CONVERTORS[kind or "str"]}
+                for n, kind in _PARAM.findall(e.path)
             ]
             if e.query is not None:
                 for name, info in e.query.model_fields.items():
@@ -152,21 +192,19 @@ def openapi(routers: list[Router], *, title: str, version: str) -> dict[str, Any
                     "required": True,
                     "content": {"application/json": {"schema": _ref(e.body, components)}},
                 }
-            ok: dict[str, Any] = {"description": "OK"}
+            ok: dict[str, Any] = {}
             if e.response is not None:
                 ok["content"] = {e.media_type: {"schema": _schema(e.response, components)}}
             elif e.media_type != "application/json":
                 binary = {"type": "string", "format": "binary"}
                 ok["content"] = {e.media_type: {"schema": binary}}
-            responses: dict[str, Any] = {str(code): ok for code in (e.status, *e.also)}
-            codes = set(e.errors) | ({401, 403} if e.auth else set())
-            if e.body is not None or e.query is not None:
-                codes |= {400, 422}
-            if e.body is not None:
-                codes.add(413)
-            for code in sorted(codes):
+            responses: dict[str, Any] = {
+                str(code): {**ok, "description": HTTPStatus(code).phrase}
+                for code in (e.status, *e.also)
+            }
+            for code in sorted(error_statuses(e)):
                 responses[str(code)] = {
-                    "description": "Error",
+                    "description": HTTPStatus(code).phrase,
                     "content": {"application/json": {"schema": _ERROR_SCHEMA}},
                 }
             op["responses"] = responses

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from rest import deps
 from rest.api import Router
+from rest.schemas.health import HealthOut, ReadyOut
 
 router = Router("health")
 log = logging.getLogger("parley.health")
@@ -18,7 +19,14 @@ log = logging.getLogger("parley.health")
 CHECK_TIMEOUT_S = 2.0
 
 
-@router.route("GET", "/healthz", summary="The process is alive", auth=False)
+@router.route(
+    "GET",
+    "/healthz",
+    summary="The process is alive",
+    response=HealthOut,
+    auth=False,
+    database=False,
+)
 async def healthz(_request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -58,8 +66,11 @@ async def _check_hub(request: Request) -> None:
     "GET",
     "/readyz",
     summary="Database and (when configured) Redis reachable, room for another session",
+    response=ReadyOut,
+    also=(503,),
     auth=False,
-    errors=(503,),
+    # Its 503 is a ReadyOut naming the failed check, whatever failed, the database too.
+    database=False,
 )
 async def readyz(request: Request) -> Response:
     checks = {"database": _check_database, "capacity": _check_capacity}
@@ -81,7 +92,14 @@ async def readyz(request: Request) -> Response:
     )
 
 
-@router.route("GET", "/metrics", summary="Prometheus metrics (text format)", auth=False)
+@router.route(
+    "GET",
+    "/metrics",
+    summary="Prometheus metrics (text format)",
+    auth=False,
+    media_type="text/plain",
+    database=False,
+)
 async def metrics(request: Request) -> Response:
     return Response(
         deps.state(request).metrics.render(),

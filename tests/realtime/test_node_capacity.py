@@ -4,6 +4,7 @@ balancer, while the sessions it holds go on (real `parley serve`, real websocket
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -53,3 +54,22 @@ async def test_a_full_node_refuses_new_sessions_and_keeps_its_own(world: World) 
         await third.send(type="start", exercise_id=world.read_aloud)
         await third.until("ack")
         await third.send(type="cancel")
+
+
+async def test_a_node_busy_by_measure_refuses_newcomers(tmp_path: Path) -> None:
+    # A limit any real pass exceeds: the node counts as busy once it has lags to judge.
+    with sqlite_server(tmp_path, PARLEY_REALTIME__ADMISSION_LAG_MS="1") as server:
+        busy = build_world(server)
+        async with learner(server, busy.learner()) as first:
+            await first.send(type="start", exercise_id=busy.read_aloud)
+            await first.until("ack")
+            await first.stream(pcm(JFK)[: 16000 * 2 * 6], pace_s=0.1)  # 6 s at real time
+            async with httpx.AsyncClient() as http:
+                assert (await http.get(f"{server.url}/readyz")).status_code == 503
+            async with learner(server, busy.learner()) as second:
+                await second.send(type="start", exercise_id=busy.read_aloud)
+                error = await second.until("error")
+                assert error["code"] == "node_full"
+                assert await second.closed() == CloseCode.NODE_FULL
+            await first.send(type="stop")
+            assert "fellow americans" in (await first.until("final"))["transcript"].lower()
