@@ -49,6 +49,9 @@ def server_env(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
         # One load generator on one address opens every session: throttling it would
         # measure the limits, not the node.
         "PARLEY_LIMITS__ENABLED": "false",
+        # Nor refuse sessions by measured load: the bench measures what the node does with
+        # every session it is given.
+        "PARLEY_REALTIME__ADMISSION_LAG_MS": "0",
         **extra,
     }
 
