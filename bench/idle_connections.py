@@ -1,7 +1,8 @@
 """Idle websocket connections one node holds, and the server memory each one costs.
 
     .venv/bin/python bench/idle_connections.py [--connections 5000]
-        [--endpoint practice|observe] [--redis redis://127.0.0.1:6379/0] [--json]
+        [--endpoint practice|observe] [--redis redis://127.0.0.1:6379/0]
+        [--set PARLEY_SERVER__WS_PROTOCOL=wsproto ...] [--json]
 
 Starts one `parley serve` (SQLite; in-memory hub unless `--redis`; model not preloaded),
 opens `--connections` authenticated websockets to it from this process, in batches of 200,
@@ -108,6 +109,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=5000)
     parser.add_argument("--endpoint", choices=["practice", "observe"], default="practice")
     parser.add_argument("--redis", help="use the Redis hub (default: in memory)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="a PARLEY_ setting"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -121,6 +125,7 @@ def main() -> int:
     }
     if args.redis:
         extra["PARLEY_REDIS__URL"] = args.redis
+    extra |= dict(item.split("=", 1) for item in args.set)
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
         with local_server(Path(tmp), extra) as server:
             result = asyncio.run(measure(args, server))

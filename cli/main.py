@@ -38,6 +38,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         # peer is a configured proxy; from anyone else the header is ignored.
         proxy_headers=bool(settings.limits.trusted_proxies),
         forwarded_allow_ips=settings.limits.trusted_proxies or None,
+        ws=settings.server.ws_protocol,
         ws_per_message_deflate=settings.server.ws_compression,
     )
     return 0

@@ -1,7 +1,10 @@
-"""One websocket connection's outbox: a bounded queue drained by a sender task.
+"""One websocket connection's outbox: a bounded queue, sent by a task that runs only while
+there is something to send.
 
 Publishers never wait on a client: `send` only enqueues. A client whose queue fills up is
 too slow to follow a live session and is disconnected with `SLOW_CLIENT`; it can resume.
+An idle connection holds no sender task and no queue machinery beyond an empty list:
+thousands of idle sockets cost a node little memory.
 """
 
 from __future__ import annotations
@@ -25,47 +28,52 @@ class _Close:
 class Connection:
     def __init__(self, websocket: WebSocket, outbox_size: int) -> None:
         self._ws = websocket
-        self._outbox: asyncio.Queue[ServerMessage | _Close] = asyncio.Queue(outbox_size + 1)
+        # A list, not a deque: an empty deque holds a 64-slot block (~0.7 KiB) per socket,
+        # and an outbox is short (at most `outbox_size`).
+        self._outbox: list[ServerMessage | _Close] = []
         self._limit = outbox_size
+        self._sender: asyncio.Task[None] | None = None
         self.closing = False
 
     def send(self, message: ServerMessage) -> None:
         if self.closing:
             return
-        if self._outbox.qsize() >= self._limit:
+        if len(self._outbox) >= self._limit:
             log.warning("client too slow: %d messages queued", self._limit)
             self.close(CloseCode.SLOW_CLIENT, "client too slow")
             return
-        self._outbox.put_nowait(message)
+        self._outbox.append(message)
+        self._start_sender()
 
     def close(self, code: CloseCode, reason: str = "") -> None:
         if self.closing:
             return
         self.closing = True
-        # One slot is kept free for this, so a full outbox can still be closed.
-        self._outbox.put_nowait(_Close(code, reason))
+        self._outbox.append(_Close(code, reason))
+        self._start_sender()
 
-    async def pump(self) -> None:
-        """Send queued messages until a close (queued or by the peer)."""
+    def _start_sender(self) -> None:
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_queued())
+
+    async def _send_queued(self) -> None:
+        """Send until the outbox is empty, or until a close (queued or by the peer)."""
         try:
-            while True:
-                item = await self._outbox.get()
-                try:
-                    if isinstance(item, _Close):
-                        if self._ws.application_state is WebSocketState.CONNECTED:
-                            await self._ws.close(item.code, item.reason[:120])
-                        return
-                    await self._ws.send_text(item.model_dump_json())
-                finally:
-                    self._outbox.task_done()
+            while self._outbox:
+                item = self._outbox.pop(0)
+                if isinstance(item, _Close):
+                    self._outbox.clear()
+                    if self._ws.application_state is WebSocketState.CONNECTED:
+                        await self._ws.close(item.code, item.reason[:120])
+                    return
+                await self._ws.send_text(item.model_dump_json())
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:  # the peer went away
             log.debug("send stopped: %s", exc)
-        finally:
             self.closing = True
-            while not self._outbox.empty():  # nobody will send these now; unblock drain()
-                self._outbox.get_nowait()
-                self._outbox.task_done()
+            self._outbox.clear()  # nobody will send these now
 
     async def drain(self) -> None:
         """Wait until queued messages are sent (or dropped because the peer left)."""
-        await self._outbox.join()
+        while self._sender is not None and not self._sender.done():
+            # wait(), not await: a cancelled drain must not cancel the sending.
+            await asyncio.wait({self._sender})

@@ -82,7 +82,6 @@ async def practice_endpoint(websocket: WebSocket) -> None:
         await websocket.close(CloseCode.TOO_MANY, exc.message[:120])
         return
     conn = Connection(websocket, service.settings.outbox_size)
-    sender = asyncio.create_task(conn.pump())
     session: PracticeSession | None = None
     try:
         session = await _receive_loop(websocket, conn, service, who)
@@ -90,7 +89,7 @@ async def practice_endpoint(websocket: WebSocket) -> None:
         if session is not None:
             session.detach(conn)
         conn.close(CloseCode.NORMAL)
-        await sender
+        await conn.drain()
 
 
 async def _receive_loop(
@@ -101,7 +100,10 @@ async def _receive_loop(
     rate = FrameRate(parse_limit(service.limits.ws_messages_per_socket))
     while not conn.closing:
         try:
-            message = await asyncio.wait_for(websocket.receive(), settings.idle_timeout_s)
+            # A deadline, not wait_for: that would run each receive in a task of its own,
+            # and every idle socket would hold one more task (memory per connection).
+            async with asyncio.timeout(settings.idle_timeout_s):
+                message = await websocket.receive()
         except TimeoutError:
             await _idle(conn, session)
             return session
