@@ -8,24 +8,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from cli import demo, evaluate, observe, rescore, worker
+from cli import demo, evaluate, logging_setup, observe, rescore, worker
 from rest.settings import Settings
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from rest import log_filters
     from rest.app import create_app
-
-    log_filters.install()
 
     host = args.host or settings.server.host
     port = args.port or settings.server.port
@@ -40,6 +36,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         forwarded_allow_ips=settings.limits.trusted_proxies or None,
         ws=settings.server.ws_protocol,
         ws_per_message_deflate=settings.server.ws_compression,
+        # Logging is Parley's (cli.logging_setup), access lines included (rest.access_log).
+        log_config=None,
+        access_log=False,
     )
     return 0
 
@@ -158,12 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"parley: invalid settings\n{settings_errors(exc)}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.server.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    # The long-running services log for machines (by default); one-off commands for people.
+    service = args.command in ("serve", "worker")
+    logging_setup.configure(
+        settings.server.log_level,
+        settings.server.node_name(),
+        settings.server.log_format if service else "text",
     )
-    # Alembic reports every plugin it loads at INFO; only its warnings matter to an operator.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     code: int = args.run(settings, args)
     return code
 

@@ -16,6 +16,7 @@ from typing import assert_never
 from pydantic import ValidationError
 from starlette.websockets import WebSocket
 
+from realtime import log_context
 from realtime.connection import Connection
 from realtime.protocol import (
     AudioChunk,
@@ -69,6 +70,7 @@ async def practice_endpoint(websocket: WebSocket) -> None:
     await websocket.accept(subprotocol=subprotocol)
     try:
         who = await service.authenticate(token)
+        log_context.set_user(who.user_id)
     except ParleyError as exc:
         # Accepted first: a close before accept() reaches a browser as a bare HTTP 403.
         await websocket.close(refusal_code(exc), exc.message[:120])

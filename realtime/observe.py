@@ -18,6 +18,7 @@ from typing import assert_never
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from realtime import log_context
 from realtime.bus import BusUnavailable, Envelope, Position
 from realtime.endpoint import credentials, refusal_code
 from realtime.fanout import CannotRecover
@@ -133,7 +134,8 @@ async def observe_endpoint(websocket: WebSocket) -> None:
     token, subprotocol = credentials(websocket)
     await websocket.accept(subprotocol=subprotocol)
     try:
-        await service.authenticate(token)  # and again at each subscribe
+        who = await service.authenticate(token)  # and again at each subscribe
+        log_context.set_user(who.user_id)
     except ParleyError as exc:
         await websocket.close(refusal_code(exc), exc.message[:120])
         return

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from realtime import log_context
 from realtime.durable import DurableLog
 from realtime.observe_protocol import EventMessage, SessionEnded, SessionStarted
 from realtime.ports import (
@@ -93,6 +94,8 @@ class PracticeSession:
         `session_id`/`resume_token`: kept by a session continued from another node.
         `on_lag(ms)`: after each interim pass, how far it trails the audio received."""
         self.id = session_id or uuid.uuid4()
+        # Made in the connection's task: its lines, and the session's tasks, log this id.
+        log_context.set_session(self.id)
         self.learner_id = learner_id
         self.exercise = exercise
         self.audio_format = audio_format

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from realtime.observe import ObserveService, observe_endpoint
 from realtime.observe_access import ObserveAccess
 from realtime.throttle import Throttle
 from rest import web
+from rest.access_log import AccessLog
 from rest.api import Router, starlette_routes
 from rest.auth.accounts import Accounts, socket_authenticator
 from rest.auth.passwords import Passwords
@@ -40,6 +39,7 @@ from rest.practice import build_practice
 from rest.rescore_progress import HubProgress
 from rest.rescoring import rescoring
 from rest.routes import (
+    audit,
     auth,
     courses,
     docs,
@@ -68,11 +68,12 @@ ROUTERS: list[Router] = [
     sessions.router,
     tutor.router,
     rescore_jobs.router,
+    audit.router,
 ]
 
 
 def node_name(settings: Settings) -> str:
-    return settings.server.node_id or f"{socket.gethostname()}-{os.getpid()}"
+    return settings.server.node_name()
 
 
 def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Starlette:
@@ -153,6 +154,7 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
             *web.routes(),
         ],
         middleware=[
+            Middleware(AccessLog),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(SecurityHeaders),
             *cors(settings.server.cors_origins),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from realtime import log_context
 from realtime.throttle import parse_limit
 from rest.state import AppState
 from storage.access import Principal
@@ -65,9 +66,15 @@ async def principal(request: Request, *roles: Role) -> Principal:
     `roles`, one of them is required."""
     app = state(request)
     who = await app.accounts.principal(app.tokens.claims(bearer_token(request)))
+    log_context.set_user(who.user_id)
     if roles and who.role not in roles:
         raise PermissionDenied(f"requires role {' or '.join(r.value for r in roles)}")
     return who
+
+
+def request_id() -> str | None:
+    """This request's id (X-Request-ID), for records that should point at its log lines."""
+    return log_context.request_id.get()
 
 
 def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:

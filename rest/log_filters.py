@@ -1,4 +1,4 @@
-"""Logging filters for the server's own log lines (installed by `parley serve`).
+"""Logging filters for the server's log lines (on the log handler: `cli.logging_setup`).
 
 - Tokens never reach the log: a browser's websocket carries its access token in the query
   string, which uvicorn writes into every connection line.
@@ -30,11 +30,3 @@ class QuietProtocolErrors(logging.Filter):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info = record.exc_text = None
         return True
-
-
-def install() -> None:
-    """On uvicorn's loggers (filters on a logger see only its own records)."""
-    for name in ("uvicorn.error", "uvicorn.access", "uvicorn"):
-        logger = logging.getLogger(name)
-        logger.addFilter(RedactTokens())
-        logger.addFilter(QuietProtocolErrors())

@@ -6,6 +6,8 @@ Read once at the entry point (`Settings()`), then passed down. Environment names
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
@@ -70,6 +72,19 @@ class ServerSettings(BaseModel):
     )
     data_dir: str = Field(default="var", description="Folder for the embedded defaults' files.")
     log_level: str = Field(default="info", description="Python logging level.")
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description=(
+            "Log lines of `parley serve` and `parley worker`: one JSON object per line (time, "
+            "level, logger, message, node_id, request_id, user_id, session_id, and an access "
+            "line's method, path, status, duration_ms), or text for a person at a terminal."
+        ),
+    )
+
+    def node_name(self) -> str:
+        """This process's name in the cluster and in its logs: `node_id`, or hostname-pid."""
+        return self.node_id or f"{socket.gethostname()}-{os.getpid()}"
+
     ws_compression: bool = Field(
         default=False,
         description=(

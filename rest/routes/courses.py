@@ -22,7 +22,7 @@ from rest.schemas.courses import (
     MemberListQuery,
     MemberOut,
 )
-from storage import courses, users
+from storage import audit, courses, users
 from storage.access import Principal
 from storage.courses import Seen
 from storage.errors import Conflict, InvalidInput
@@ -110,6 +110,9 @@ async def archive_course(request: Request) -> Response:
     async with deps.state(request).sessions.begin() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))
         view.course.status = CourseStatus.ARCHIVED.value
+        audit.record(
+            db, who, "course.archived", "course", view.course.id, request_id=deps.request_id()
+        )
     return deps.respond(_course_out(view))
 
 

@@ -17,7 +17,7 @@ from rest import deps
 from rest.api import Router
 from rest.schemas.rescore import JobIn, JobListOut, JobListQuery, JobOut, OptionsIn
 from rest.settings import Settings
-from storage import rescore
+from storage import audit, rescore
 from storage.errors import InvalidInput, ParleyError
 from storage.models import Role
 from workers.queue import Task, TaskQueue
@@ -76,6 +76,16 @@ async def create_job(request: Request) -> Response:
             data.options.model_dump(),
             max_sessions=app.settings.workers.max_job_sessions,
         )
+        audit.record(
+            db,
+            who,
+            "rescore.started",
+            "rescore_job",
+            job.id,
+            request_id=deps.request_id(),
+            sessions=len(session_ids),
+            options=data.options.model_dump(mode="json"),
+        )
         out = JobOut.model_validate(job)
     try:
         await queue.enqueue([Task(job.id, s) for s in session_ids])
@@ -129,5 +139,8 @@ async def cancel_job(request: Request) -> Response:
     job_id = deps.path_id(request, "job_id")
     async with deps.state(request).sessions.begin() as db:
         job = await rescore.cancel_job(db, who, job_id)
+        audit.record(
+            db, who, "rescore.cancelled", "rescore_job", job_id, request_id=deps.request_id()
+        )
         out = JobOut.model_validate(job)
     return deps.respond(out)
