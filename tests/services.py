@@ -7,6 +7,7 @@ when it does not; under `CI=true` a missing service fails the test instead.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from functools import cache
 from urllib.parse import urlsplit
@@ -32,7 +33,17 @@ def reachable(url: str) -> bool:
 def require(name: str, url: str) -> None:
     if reachable(url):
         return
-    message = f"{name} is not reachable at {url}"
+    missing(f"{name} is not reachable at {url}")
+
+
+def require_program(name: str, *paths: str) -> None:
+    """A program a test runs (e.g. nginx), on the PATH or at one of `paths`."""
+    if shutil.which(name) or any(os.access(p, os.X_OK) for p in paths):
+        return
+    missing(f"{name} is not installed (.ci/run installs it)")
+
+
+def missing(message: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{message} (CI=true: a missing service is a failure)")
     pytest.skip(message)

@@ -131,6 +131,12 @@ class Worker:
             # Delivered again and again without an outcome: each holder died on it.
             await self._give_up(delivery, f"no outcome after {delivery.attempt - 1} deliveries")
             return
+        log.info(
+            "rescoring session %s (job %s), attempt %d",
+            delivery.task.session_id,
+            delivery.task.job_id,
+            delivery.attempt,
+        )
         beat = asyncio.create_task(self._keepalive(delivery))
         try:
             outcome = await self._rescorer.run(delivery.task)
