@@ -57,6 +57,14 @@ class LimitSettings(BaseModel):
     session_start_per_user: Limit = Field(
         default="30/minute", description="Practice sessions one user starts."
     )
+    rescore_jobs_per_user: Limit = Field(
+        default="20/hour",
+        description=(
+            "Rescoring jobs one tutor or admin starts: each may re-run Whisper and the LLM "
+            "over hundreds of stored sessions (live sessions' LLM feedback is bounded by "
+            "session_start_per_user)."
+        ),
+    )
     ws_messages_per_socket: Limit = Field(
         default="100/second",
         description=(

@@ -60,11 +60,12 @@ def _check_options(settings: Settings, options: OptionsIn) -> None:
     body=JobIn,
     response=JobOut,
     status=201,
-    errors=(404, 503),
+    errors=(404, 429, 503),
 )
 async def create_job(request: Request) -> Response:
     who = await deps.principal(request, Role.TUTOR, Role.ADMIN)
     data = await deps.body(request, JobIn)
+    await deps.limit(request, "rescore-jobs", "rescore_jobs_per_user", str(who.user_id))
     app = deps.state(request)
     _check_options(app.settings, data.options)
     queue = _queue(request)

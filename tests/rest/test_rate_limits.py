@@ -16,6 +16,7 @@ from realtime.limit_settings import LimitSettings
 from realtime.throttle import Throttle, parse_limit
 from rest.app import create_app
 from storage.migrate import upgrade
+from storage.models import Role
 from tests.rest.conftest import Api, cheap_passwords, make_settings
 from tests.services import REDIS_URL, require
 
@@ -98,3 +99,18 @@ async def test_an_unreachable_redis_lets_requests_through() -> None:
     limit = parse_limit("1/minute")
     assert [await throttle.hit("login", limit, "ada") for _ in range(3)] == [None] * 3
     await throttle.aclose()
+
+
+def test_rescoring_jobs_are_throttled_per_user(api: Api) -> None:
+    api.state.settings.limits.rescore_jobs_per_user = "2/hour"
+    tutor, admin = api.account(Role.TUTOR), api.account(Role.ADMIN)
+    body = {"scope": {"session_ids": [str(uuid.uuid4())]}}
+
+    def start(who: Any) -> Any:
+        return api.client.post("/v1/rescore-jobs", json=body, headers=who.headers)
+
+    first = [start(tutor).status_code for _ in range(2)]
+    refused = start(tutor)
+    assert refused.status_code == 429 and first[0] != 429 and first[1] != 429
+    assert refused.json()["error"]["code"] == "rate_limited" and refused.headers["retry-after"]
+    assert start(admin).status_code != 429  # a count per user
