@@ -1,8 +1,14 @@
-// The REST client: tokens live in memory only (never localStorage), and an expired access
-// token is renewed once with the refresh token before a request is given up.
+// The REST client. The access token lives in memory only; the refresh token also in this
+// tab's sessionStorage, so a reload keeps the user signed in (renewing the access token),
+// while closing the tab, or signing out, ends it. Not localStorage: that would outlive the
+// tab and be shared by every tab. The page's CSP allows no script but its own, which is what
+// keeps a stored token from other scripts. An expired access token is renewed once with the
+// refresh token before a request is given up.
+
+const STORED = "parley.refresh";
 
 /** @type {{access: string|null, refresh: string|null}} */
-const tokens = { access: null, refresh: null };
+const tokens = { access: null, refresh: sessionStorage.getItem(STORED) };
 
 export class ApiError extends Error {
   /** @param {number} status @param {string} code @param {string} message */
@@ -24,6 +30,18 @@ export function accessToken() {
 function keep(pair) {
   tokens.access = pair.access_token;
   tokens.refresh = pair.refresh_token;
+  sessionStorage.setItem(STORED, pair.refresh_token);
+}
+
+function forget() {
+  tokens.access = tokens.refresh = null;
+  sessionStorage.removeItem(STORED);
+}
+
+/** After a reload: sign in again with this tab's refresh token, if it has a valid one. */
+export async function resumeSignIn() {
+  if (tokens.access !== null || !tokens.refresh) return;
+  await refresh().catch(() => {});
 }
 
 async function send(method, path, body, auth) {
@@ -73,7 +91,7 @@ export async function refresh() {
   try {
     keep(await send("POST", "/v1/auth/refresh", { refresh_token: tokens.refresh }, false));
   } catch (error) {
-    tokens.access = tokens.refresh = null;
+    forget();
     throw new ApiError(401, "token_expired", "Your session has expired. Please sign in again.");
   }
 }
@@ -90,7 +108,7 @@ export async function register(email, password, displayName) {
 
 export async function logout() {
   const refreshToken = tokens.refresh;
-  tokens.access = tokens.refresh = null;
+  forget();
   if (refreshToken) {
     await send("POST", "/v1/auth/logout", { refresh_token: refreshToken }, false).catch(() => {});
   }

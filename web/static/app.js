@@ -1,8 +1,12 @@
-// The learner's app: sign in, exercises, practice with live transcript and scores, history.
-// Routes are paths (router.js): /login, /, /exercises/<id>, /history, /tutor.
+// The app: sign in, exercises, practice with live transcript and scores, history and each
+// stored session, the tutor's desk and the admin's. Routes are paths (router.js): /login, /,
+// /exercises/<id>, /history, /sessions/<id>, /tutor, /tutor/learners/<id>, /admin.
 
-import { ApiError, api, login, logout, recordingUrl, register, signedIn } from "./api.js";
+import { adminPage } from "./admin.js";
+import { ApiError, api, login, logout, recordingUrl, register, resumeSignIn, signedIn } from "./api.js";
 import { Microphone, MicrophoneDenied } from "./capture.js";
+import { feedbackBlock, h, scoresBlock, wordsBlock } from "./dom.js";
+import { historyPage, learnerPage, sessionPage } from "./pages.js";
 import { PracticeSession } from "./practice.js";
 import { currentPath, go, startRouter } from "./router.js";
 import { SessionWatch, learners, live } from "./tutor.js";
@@ -10,17 +14,6 @@ import { SessionWatch, learners, live } from "./tutor.js";
 const view = document.getElementById("view");
 const notice = document.getElementById("notice");
 const nav = document.getElementById("nav");
-
-/** Build an element: h("p", {class: "x", "data-testid": "y"}, "text", child...) */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (value !== null && value !== undefined) el.setAttribute(key, value);
-  }
-  el.append(...children.filter((c) => c !== null && c !== undefined));
-  return el;
-}
 
 function say(text) {
   notice.textContent = text || "";
@@ -100,44 +93,6 @@ async function exercisesView(token) {
 }
 
 // practice
-
-function fill(percent) {
-  // Set through the CSSOM: the page's CSP allows no inline style attributes.
-  const bar = h("div", { class: "bar-fill" });
-  bar.style.width = `${percent}%`;
-  return bar;
-}
-
-function scoresBlock(scores) {
-  const rows = ["accuracy", "fluency", "completeness", "overall"].map((name) => {
-    const value = scores[name] ?? 0;
-    return h("div", { class: "score" },
-      h("span", {}, name[0].toUpperCase() + name.slice(1)),
-      h("strong", { "data-testid": `score-${name}` }, String(Math.round(value))),
-      h("div", { class: "meter", "aria-hidden": "true" }, fill(value)));
-  });
-  return h("div", { class: "scores" }, ...rows);
-}
-
-function wordsBlock(words) {
-  const spans = words
-    .filter((w) => w.expected !== null)
-    .map((w) =>
-      h("span", { class: "word", "data-testid": "word", "data-error-type": w.error_type,
-        title: `${w.error_type}${w.heard && w.heard !== w.expected ? `: heard "${w.heard}"` : ""}` },
-        w.expected));
-  const out = h("p", { class: "reference" });
-  spans.forEach((span, i) => out.append(span, i < spans.length - 1 ? " " : ""));
-  return out;
-}
-
-function feedbackBlock(feedback) {
-  const f = feedback || {};
-  const lines = [f.summary, ...(f.strengths || []), ...(f.pronunciation_tips || []),
-    ...(f.corrections || []).map((c) => `${c.original} → ${c.suggestion}`)];
-  return h("div", { class: "card", "data-testid": "feedback" },
-    h("h3", {}, "Feedback"), ...lines.filter(Boolean).map((line) => h("p", {}, line)));
-}
 
 async function practiceView(token, exerciseId) {
   const exercise = await api("GET", `/v1/exercises/${exerciseId}`);
@@ -228,19 +183,6 @@ async function practiceView(token, exerciseId) {
   );
 }
 
-// history
-
-async function historyView(token) {
-  const page = await api("GET", "/v1/sessions?limit=50");
-  const rows = page.items.map((s) =>
-    h("li", { class: "card", "data-testid": "history-row" },
-      h("strong", {}, s.exercise.title), " · ", new Date(s.started_at).toLocaleString(), " · ",
-      s.status,
-      s.scores ? h("span", {}, ` · overall ${Math.round(s.scores.overall ?? 0)}`) : null));
-  show(token, h("h1", {}, "History"),
-    rows.length ? h("ul", { class: "plain" }, ...rows) : h("p", {}, "No practice yet."));
-}
-
 // tutor
 
 let watch = null;
@@ -253,7 +195,8 @@ async function tutorView(token) {
     "aria-live": "polite" });
   const learnerRows = people.map((row) =>
     h("li", { class: "card", "data-testid": "tutor-learner-row" },
-      h("strong", {}, row.learner.display_name), ` · ${row.session_count} sessions`,
+      h("a", { href: `/tutor/learners/${row.learner.id}` }, row.learner.display_name),
+      ` · ${row.session_count} sessions`,
       row.average && row.average.overall !== null
         ? ` · average ${Math.round(row.average.overall)}` : ""));
   const refresh = async () => {
@@ -289,9 +232,10 @@ async function route() {
   const path = currentPath();
   navigation += 1;
   const token = navigation;
+  // After a reload the access token is gone: the refresh token of this tab renews it.
+  if (!signedIn()) await resumeSignIn();
   nav.hidden = !signedIn();
   if (!signedIn() && path !== "/login") {
-    // Tokens live in memory only, so a reload signs out: come back here after signing in.
     wanted = path;
     go("/login", { replace: true });
     return;
@@ -303,11 +247,18 @@ async function route() {
   }
   if (signedIn() && role === null) role = (await api("GET", "/v1/users/me")).role;
   document.getElementById("nav-tutor").hidden = role !== "tutor" && role !== "admin";
+  document.getElementById("nav-admin").hidden = role !== "admin";
   if (token !== navigation) return; // the learner moved on while the role was read
+  const page = { show: (...children) => show(token, ...children), say, role };
   await guarded(async () => {
     if (path === "/login") loginView(token);
     else if (path === "/tutor") await tutorView(token);
-    else if (path === "/history") await historyView(token);
+    else if (path.startsWith("/tutor/learners/")) {
+      await learnerPage(page, path.slice("/tutor/learners/".length));
+    }
+    else if (path === "/admin") await adminPage(page);
+    else if (path.startsWith("/sessions/")) await sessionPage(page, path.slice("/sessions/".length));
+    else if (path === "/history") await historyPage(page);
     else if (path.startsWith("/exercises/")) {
       await practiceView(token, path.slice("/exercises/".length));
     }
