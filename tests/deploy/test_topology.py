@@ -202,7 +202,7 @@ async def finished(lb: str, setup: Setup, job_id: str) -> dict[str, Any]:
     async with asyncio.timeout(90), httpx.AsyncClient(headers=setup.admin) as http:
         while True:
             job: dict[str, Any] = (await http.get(f"{lb}/v1/rescore-jobs/{job_id}")).json()
-            if job["status"] not in ("queued", "running"):
+            if job["status"] not in ("pending", "running"):
                 return job
             await asyncio.sleep(0.5)
 

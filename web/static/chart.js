@@ -20,7 +20,7 @@ export function progressChart(sessions) {
     .reverse();
   if (points.length < 2) {
     return h("p", { "data-testid": "progress-chart" },
-      "Your progress chart appears after two scored sessions.");
+      "The progress chart appears after two scored sessions.");
   }
   const first = points[0].at.getTime(), span = points.at(-1).at.getTime() - first || 1;
   const x = (p) => PAD + ((p.at.getTime() - first) / span) * (W - 2 * PAD);
