@@ -11,6 +11,7 @@ import base64
 import binascii
 import contextlib
 import logging
+from dataclasses import dataclass
 from typing import assert_never
 
 from pydantic import ValidationError
@@ -84,18 +85,48 @@ async def practice_endpoint(websocket: WebSocket) -> None:
         await websocket.close(CloseCode.TOO_MANY, exc.message[:120])
         return
     conn = Connection(websocket, service.settings.outbox_size)
-    session: PracticeSession | None = None
+    live = _Live()
+    rechecker = asyncio.create_task(_recheck(conn, service, token, live))
     try:
-        session = await _receive_loop(websocket, conn, service, who)
+        live.session = await _receive_loop(websocket, conn, service, who, live)
     finally:
-        if session is not None:
-            session.detach(conn)
+        rechecker.cancel()
+        if live.session is not None:
+            live.session.detach(conn)
         conn.close(CloseCode.NORMAL)
         await conn.drain()
 
 
+@dataclass
+class _Live:
+    """The socket's session, as the receive loop and the re-check both see it."""
+
+    session: PracticeSession | None = None
+
+
+async def _recheck(conn: Connection, service: PracticeService, token: str, live: _Live) -> None:
+    """Every `recheck_s`: the account behind the socket as it stands now (the token's own
+    expiry is not held against an open socket; its account is). Access that ended ends the
+    session and the socket, and the client is told why."""
+    while not conn.closing:
+        await asyncio.sleep(service.recheck_s)
+        try:
+            await service.authenticate(token, expired_ok=True)
+        except DatabaseUnavailable:
+            continue  # an outage is not a revocation: keep going, check again
+        except ParleyError as exc:
+            reason = f"access ended: {exc.message}"
+            if live.session is not None:
+                live.session.revoke(reason)
+            conn.send(Error(code="access_ended", message=reason, fatal=True))
+            conn.close(CloseCode.UNAUTHORIZED, reason)
+            return
+        except Exception:
+            log.warning("re-checking a practice socket failed", exc_info=True)
+
+
 async def _receive_loop(
-    websocket: WebSocket, conn: Connection, service: PracticeService, who: Principal
+    websocket: WebSocket, conn: Connection, service: PracticeService, who: Principal, live: _Live
 ) -> PracticeSession | None:
     settings = service.settings
     session: PracticeSession | None = None
@@ -137,7 +168,7 @@ async def _receive_loop(
         if data is not None:
             _audio(conn, session, data)
         elif text is not None:
-            session = await _message(conn, service, who, session, text)
+            session = live.session = await _message(conn, service, who, session, text)
     return session
 
 

@@ -50,9 +50,13 @@ STORE_TIMEOUT_S = 2.0
 HANDOFF_WAIT_S = 3.0
 
 ExerciseLookup = Callable[[uuid.UUID, Principal], Awaitable[ExerciseInfo]]
+
+
 # The caller a token names, as their account stands now (raises Unauthenticated); with
 # `expired_ok`, a token past its expiry still names its caller (re-checks of open sockets).
-Authenticate = Callable[[str], Awaitable[Principal]]
+# The caller a token names, as their account stands now: `(token, *, expired_ok=False)`,
+# `expired_ok` for the re-checks of a socket already open.
+Authenticate = Callable[..., Awaitable[Principal]]
 
 
 class LoadableEngine(SpeechEngine, Protocol):
@@ -94,6 +98,8 @@ class PracticeService:
         self.authenticate = authenticate
         self.limits = limits or LimitSettings(enabled=False)
         self._throttle = throttle
+        # How often an open socket's account is read again (its cache holds it that long).
+        self.recheck_s = 5.0
         self.load = LagGauge(settings.admission_lag_ms)
         self.registry = SessionRegistry(
             settings.max_sessions_per_user, settings.max_sessions_per_node, busy=self.load

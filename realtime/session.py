@@ -250,6 +250,12 @@ class PracticeSession:
         if self.state is State.STREAMING:
             self._end(State.CANCELLED, SessionStatus.CANCELLED, "cancelled by the learner")
 
+    def revoke(self, reason: str) -> None:
+        """The learner's access ended (account disabled, deleted or signed out everywhere):
+        no more audio is taken; the session is recorded as failed, with what was said."""
+        if self.state is State.STREAMING:
+            self._end(State.CANCELLED, SessionStatus.FAILED, reason, keep_audio=True)
+
     # work
 
     async def _interim_loop(self) -> None:

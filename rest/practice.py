@@ -107,5 +107,6 @@ async def build_practice(state: AppState) -> PracticeService:
         events=state.hub,
         handoff=handoff,
     )
+    service.recheck_s = max(1.0, settings.auth.account_check_s)
     await service.open()
     return service

@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from realtime.protocol import CloseCode
-from tests.realtime.client import learner
+from tests.realtime.client import JFK, learner, pcm
 from tests.realtime.observer import School, build_school, observer
 from tests.realtime.server import sqlite_server
 
@@ -85,6 +85,31 @@ async def test_a_disabled_account_cannot_open_a_socket(school: School) -> None:
     assert off.status_code == 200
     async with learner(school.server, person.token) as client:
         assert await client.closed() == CloseCode.UNAUTHORIZED
+
+
+async def test_an_account_disabled_mid_session_ends_it_within_seconds(school: School) -> None:
+    person = school.person("learner")
+    async with learner(school.server, person.token) as client:
+        await client.send(type="start", exercise_id=school.exercise)
+        ack = await client.until("ack")
+        await client.stream(pcm(JFK)[:64000])
+        headers = {"Authorization": f"Bearer {school.admin.token}"}
+        async with httpx.AsyncClient(headers=headers) as http:
+            off = await http.patch(
+                f"{school.server.url}/v1/users/{person.id}", json={"active": False}
+            )
+            assert off.status_code == 200
+            ended = await client.until("error", limit_s=10)
+            assert ended["code"] == "access_ended" and ended["fatal"] is True
+            assert await client.closed() == CloseCode.UNAUTHORIZED
+            # Recorded as failed, with the audio said before the account was disabled.
+            url = f"{school.server.url}/v1/sessions/{ack['session_id']}"
+            async with asyncio.timeout(10):
+                # Polled: the server records the end after closing the socket.
+                while (stored := (await http.get(url)).json())["status"] == "active":  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
+    assert stored["status"] == "failed" and "access ended" in stored["failure_reason"]
+    assert stored["audio_duration_ms"] == 2000
 
 
 async def test_a_demoted_tutor_stops_observing_within_seconds(school: School) -> None:
