@@ -218,3 +218,27 @@ def exercises(server: Server, admin: dict[str, str], course_id: str) -> list[dic
     url = f"{server.url}/v1/courses/{course_id}/exercises"
     found: list[dict[str, Any]] = httpx.get(url, headers=admin).json()
     return found
+
+
+def test_a_sign_in_ended_elsewhere_is_explained_and_asks_to_sign_in(server: Server) -> None:
+    require_chromium()
+    email = f"kim-{uuid.uuid4().hex[:6]}@example.org"
+    body = {"email": email, "password": PASSWORD, "display_name": "Kim"}
+    assert httpx.post(f"{server.url}/v1/auth/register", json=body).status_code == 201
+    with chromium(None) as driver:
+        wait = WebDriverWait(driver, 60)
+        sign_in(driver, server, email, PASSWORD, "/history")
+        wait.until(seen.visibility_of_element_located(by_id("progress-chart")))
+        # Signed out everywhere from another device: this tab's tokens are revoked.
+        other = httpx.post(
+            f"{server.url}/v1/auth/login", json={"email": email, "password": PASSWORD}
+        ).json()
+        out = httpx.post(
+            f"{server.url}/v1/auth/logout",
+            json={"refresh_token": other["refresh_token"], "everywhere": True},
+        )
+        assert out.status_code == 204
+        driver.find_element(*by_id("nav-exercises")).click()
+        notice = wait.until(seen.visibility_of_element_located((By.ID, "notice")))
+        assert notice.text == "Your session has expired. Please sign in again."
+        wait.until(seen.visibility_of_element_located(by_id("login-email")))

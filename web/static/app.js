@@ -15,6 +15,9 @@ const view = document.getElementById("view");
 const notice = document.getElementById("notice");
 const nav = document.getElementById("nav");
 
+/** Why the user was sent to the sign-in page, shown there. */
+let carried = "";
+
 function say(text) {
   notice.textContent = text || "";
   notice.hidden = !text;
@@ -36,7 +39,10 @@ async function guarded(work) {
     await work();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
+      // Said on the sign-in page, which would otherwise clear it as it opens.
+      carried = error.message;
       go("/login");
+      return;
     }
     say(error.message);
   }
@@ -251,7 +257,11 @@ async function route() {
   if (token !== navigation) return; // the learner moved on while the role was read
   const page = { show: (...children) => show(token, ...children), say, role };
   await guarded(async () => {
-    if (path === "/login") loginView(token);
+    if (path === "/login") {
+      loginView(token);
+      say(carried);
+      carried = "";
+    }
     else if (path === "/tutor") await tutorView(token);
     else if (path.startsWith("/tutor/learners/")) {
       await learnerPage(page, path.slice("/tutor/learners/".length));
