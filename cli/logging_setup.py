@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal
+from typing import Literal, TextIO
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -30,12 +30,15 @@ class _TextContext(logging.Filter):
         return True
 
 
-def configure(level: str, node_id: str, output: Literal["json", "text"]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def handler(
+    node_id: str, output: Literal["json", "text"], stream: TextIO | None = None
+) -> logging.Handler:
+    """Lines to `stream` (stderr by default), each with its ids, secrets redacted."""
+    out = logging.StreamHandler(stream or sys.stderr)
     for check in (ContextFilter(node_id), RedactTokens(), QuietProtocolErrors()):
-        handler.addFilter(check)
+        out.addFilter(check)
     if output == "json":
-        handler.setFormatter(
+        out.setFormatter(
             JsonFormatter(
                 ["levelname", "name", "message", *FIELDS],
                 rename_fields={"levelname": "level", "name": "logger"},
@@ -45,10 +48,15 @@ def configure(level: str, node_id: str, output: Literal["json", "text"]) -> None
             )
         )
     else:
-        handler.addFilter(_TextContext())
-        handler.setFormatter(logging.Formatter(_TEXT))
+        out.addFilter(_TextContext())
+        out.setFormatter(logging.Formatter(_TEXT))
+    return out
+
+
+def configure(level: str, node_id: str, output: Literal["json", "text"]) -> None:
+    """The root logger's only handler: every logger's lines, uvicorn's included."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler(node_id, output)]
     root.setLevel(level.upper())
     # Alembic reports every plugin it loads at INFO; only its warnings matter to an operator.
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -3,23 +3,41 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.access import Principal
+from storage.history import as_utc
 from storage.models import AuditEvent
+
+# Every action the trail may hold: a filter on anything else is a client's typo, not a
+# search that finds nothing.
+Action = Literal[
+    "user.created",
+    "user.role_changed",
+    "user.deactivated",
+    "user.reactivated",
+    "course.archived",
+    "course.unarchived",
+    "exercise.archived",
+    "exercise.unarchived",
+    "rescore.started",
+    "rescore.cancelled",
+]
+TargetType = Literal["user", "course", "exercise", "rescore_job"]
+ACTIONS: tuple[str, ...] = get_args(Action)
+TARGET_TYPES: tuple[str, ...] = get_args(TargetType)
 
 
 def record(
     db: AsyncSession,
     who: Principal,
-    action: str,
-    target_type: str,
+    action: Action,
+    target_type: TargetType,
     target_id: uuid.UUID | str,
     *,
     request_id: str | None = None,
@@ -40,28 +58,51 @@ def record(
 
 
 @dataclass(frozen=True, slots=True)
+class Position:
+    """The sort key of a page's last event; the next page starts strictly after it."""
+
+    at: datetime
+    id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class AuditFilter:
     actor_id: uuid.UUID | None = None
-    action: str | None = None
+    action: Action | None = None
+    target_type: TargetType | None = None
     target_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.actor_id is not None:
+            found.append(AuditEvent.actor_id == self.actor_id)
+        if self.action is not None:
+            found.append(AuditEvent.action == self.action)
+        if self.target_type is not None:
+            found.append(AuditEvent.target_type == self.target_type)
+        if self.target_id is not None:
+            found.append(AuditEvent.target_id == self.target_id)
+        if self.since is not None:
+            found.append(AuditEvent.at >= as_utc(self.since))
+        if self.until is not None:
+            found.append(AuditEvent.at < as_utc(self.until))
+        return found
 
 
 async def events(
-    db: AsyncSession, where: AuditFilter, *, limit: int, offset: int
-) -> Sequence[AuditEvent]:
-    """Newest first."""
-    query = select(AuditEvent)
-    if where.actor_id is not None:
-        query = query.where(AuditEvent.actor_id == where.actor_id)
-    if where.action is not None:
-        query = query.where(AuditEvent.action == where.action)
-    if where.target_id is not None:
-        query = query.where(AuditEvent.target_id == where.target_id)
-    if where.since is not None:
-        query = query.where(AuditEvent.at >= where.since)
-    if where.until is not None:
-        query = query.where(AuditEvent.at < where.until)
-    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
-    return (await db.scalars(query)).all()
+    db: AsyncSession, where: AuditFilter, *, after: Position | None, limit: int
+) -> tuple[list[AuditEvent], bool]:
+    """Up to `limit` events newest first, and whether more follow.
+
+    Paged by key, not by offset: the trail grows at its head while an auditor reads it, and
+    an offset would then show some events twice."""
+    query = select(AuditEvent).where(*where.clauses())
+    if after is not None:
+        columns = (AuditEvent.at, AuditEvent.id)
+        last = tuple_(as_utc(after.at), after.id, types=[c.type for c in columns])
+        query = query.where(tuple_(*columns) < last)
+    query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit + 1)
+    found = list((await db.scalars(query)).all())
+    return found[:limit], len(found) > limit

@@ -93,8 +93,13 @@ async def update_course(request: Request) -> Response:
     data = await deps.body(request, CourseUpdateIn)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))
+        was_archived = view.course.status == CourseStatus.ARCHIVED.value
         for field, value in data.model_dump(mode="json", exclude_unset=True).items():
             setattr(view.course, field, value)
+        # A patch may archive too, or bring a course back: the trail has both either way.
+        if was_archived != (view.course.status == CourseStatus.ARCHIVED.value):
+            action: audit.Action = "course.unarchived" if was_archived else "course.archived"
+            audit.record(db, who, action, "course", view.course.id, request_id=deps.request_id())
     return deps.respond(_course_out(view))
 
 
@@ -109,10 +114,11 @@ async def archive_course(request: Request) -> Response:
     who = await deps.principal(request, *STAFF)
     async with deps.state(request).sessions.begin() as db:
         view = await courses.managed(db, who, deps.path_id(request, "course_id"))
-        view.course.status = CourseStatus.ARCHIVED.value
-        audit.record(
-            db, who, "course.archived", "course", view.course.id, request_id=deps.request_id()
-        )
+        if view.course.status != CourseStatus.ARCHIVED.value:
+            view.course.status = CourseStatus.ARCHIVED.value
+            audit.record(
+                db, who, "course.archived", "course", view.course.id, request_id=deps.request_id()
+            )
     return deps.respond(_course_out(view))
 
 

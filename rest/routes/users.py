@@ -104,7 +104,7 @@ async def update_user(request: Request) -> Response:
                 new=user.role,
             )
         if user.active != before[1]:
-            action = "user.reactivated" if user.active else "user.deactivated"
+            action: audit.Action = "user.reactivated" if user.active else "user.deactivated"
             audit.record(db, who, action, "user", user_id, request_id=rid)
         if data.active is False:
             # A disabled account signs out everywhere: re-enabling it does not revive tokens.

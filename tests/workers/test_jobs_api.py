@@ -80,7 +80,8 @@ def test_jobs_are_visible_to_their_creator_and_admins(api: Api, bed: Bed) -> Non
     assert api.client.post(f"{missing}/cancel", headers=bed.admin.headers).status_code == 404
     assert api.client.get("/v1/rescore-jobs/nope", headers=bed.admin.headers).status_code == 404
     # The audit trail has the start, and no cancellation that did not happen.
-    trail = api.client.get(f"/v1/audit?target_id={job['id']}", headers=bed.admin.headers).json()
+    audit = api.client.get(f"/v1/audit?target_id={job['id']}", headers=bed.admin.headers)
+    trail = audit.json()["items"]
     assert [(e["action"], e["actor_id"]) for e in trail] == [("rescore.started", str(bed.tutor.id))]
 
 

@@ -207,6 +207,11 @@ def test_cancel_stops_pending_tasks(
     assert rds.xlen(keys.rescore_stream()) == 3  # queued; no worker runs yet
     answer = api.client.post(f"/v1/rescore-jobs/{job_id}/cancel", headers=bed.tutor.headers)
     assert answer.status_code == 200 and answer.json()["status"] == "cancelled"
+    audit = api.client.get(f"/v1/audit?target_id={job_id}", headers=bed.admin.headers).json()
+    assert [(e["action"], e["actor_id"]) for e in audit["items"]] == [
+        ("rescore.cancelled", str(bed.tutor.id)),
+        ("rescore.started", str(bed.tutor.id)),
+    ]
     with running_workers(env, tmp_path, "worker-a") as (a,):
         wait_drained(rds, keys, a)
     job = wait_job(api, bed.tutor, job_id)
