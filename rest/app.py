@@ -35,6 +35,7 @@ from rest.errors import database_error, http_error, parley_error, unexpected_err
 from rest.hub import build_hub
 from rest.hub_metrics import HubCollector
 from rest.metrics import Metrics, MetricsMiddleware
+from rest.model_audio import ModelAudio
 from rest.practice import build_practice
 from rest.rescore_progress import HubProgress
 from rest.rescoring import rescoring
@@ -45,14 +46,17 @@ from rest.routes import (
     docs,
     exercises,
     health,
+    model_audio,
     rescore_jobs,
     sessions,
+    statistics,
     tutor,
     users,
 )
 from rest.security_headers import SecurityHeaders
 from rest.settings import Settings
 from rest.state import AppState
+from speech.tts.factory import create_voice
 from storage.blob_factory import create_blob_store
 from storage.engine import create_engine, create_sessionmaker
 from storage.errors import ParleyError
@@ -65,8 +69,10 @@ ROUTERS: list[Router] = [
     users.router,
     courses.router,
     exercises.router,
+    model_audio.router,
     sessions.router,
     tutor.router,
+    statistics.router,
     rescore_jobs.router,
     audit.router,
 ]
@@ -112,6 +118,10 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
                 redis=redis,
             )
             stack.push_async_callback(app.state.parley.throttle.aclose)
+            app.state.parley.model_audio = ModelAudio(
+                create_voice(settings.tts), blobs, default_rate=settings.tts.rate
+            )
+            stack.push_async_callback(app.state.parley.model_audio.close)
             if settings.server.seed_demo:
                 await ensure_demo(app.state.parley.sessions)
             # Started before the practice service and closed after it, so sessions' last

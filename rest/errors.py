@@ -42,7 +42,10 @@ async def parley_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ParleyError)
     if isinstance(exc, DatabaseUnavailable):
         return _unavailable(exc)
-    if exc.status >= 500:
+    if exc.status == 503:
+        # A part that is missing or down (an engine, a queue): the operator's to fix, no bug.
+        log.warning("unavailable: %s", exc.message)
+    elif exc.status >= 500:
         log.error("internal error: %s", exc.message, exc_info=exc)
     body = exc.to_dict()
     details = body.get("details", {})

@@ -18,6 +18,7 @@ from realtime.limit_settings import LimitSettings
 from realtime.settings import RealtimeSettings
 from speech.llm.settings import LlmSettings
 from speech.settings import SpeechSettings
+from speech.tts.settings import TtsSettings
 from storage.settings import BlobSettings, DatabaseSettings, RedisSettings
 from workers.settings import WorkerSettings
 
@@ -132,6 +133,7 @@ class Settings(BaseSettings):
     realtime: RealtimeSettings = RealtimeSettings()
     speech: SpeechSettings = SpeechSettings()
     llm: LlmSettings = LlmSettings()
+    tts: TtsSettings = TtsSettings()
     workers: WorkerSettings = WorkerSettings()
     hub: HubSettings = HubSettings()
     limits: LimitSettings = LimitSettings()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from realtime.hub import Hub
+    from rest.model_audio import ModelAudio
     from storage.blobs import BlobStore
 
 
@@ -35,3 +36,4 @@ class AppState:
     node_id: str
     redis: Redis | None = None
     hub: Hub | None = None  # set in the lifespan before the practice service is built
+    model_audio: ModelAudio | None = None  # set in the lifespan

@@ -1,10 +1,11 @@
 """Blob storage for recorded audio: the `BlobStore` contract, its keys and the local store.
 
-Keys are built here (`audio_key`) and checked on every call (`check_key`), so a key never
-carries user input and never names anything outside the store: `/`-separated segments of
-lowercase letters, digits and `_ . -`, each segment starting with a letter or a digit, no
-`..`, at most 512 characters (the width of `practice_sessions.audio_blob_key`). A bad key
-is a programming error, so it raises ValueError rather than a user-facing error.
+Keys are built here (`audio_key`, `model_audio_key`) and checked on every call
+(`check_key`), so a key never carries user input and never names anything outside the
+store: `/`-separated segments of lowercase letters, digits and `_ . -`, each segment
+starting with a letter or a digit, no `..`, at most 512 characters (the width of
+`practice_sessions.audio_blob_key`). A bad key is a programming error, so it raises
+ValueError rather than a user-facing error.
 
 Implementations: `LocalBlobStore` below (files under one folder, the default) and
 `storage.blob_s3.S3BlobStore`; `storage.blob_factory.create_blob_store` picks one from
@@ -50,6 +51,12 @@ def audio_key(session_id: uuid.UUID, extension: str = "wav") -> str:
     grows past a few thousand entries.
     """
     return check_key(f"audio/{session_id.hex[:2]}/{session_id}.{extension}")
+
+
+def model_audio_key(digest: str) -> str:
+    """The key of model audio named by `digest` (lowercase hex of what it speaks and how),
+    e.g. "tts/9c/9c41….wav": the same text, voice, rate and engine share one blob."""
+    return check_key(f"tts/{digest[:2]}/{digest}.wav")
 
 
 class BlobStore(Protocol):

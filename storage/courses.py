@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVarTuple
 
 from sqlalchemy import Delete, Row, Select, and_, delete, func, or_, select
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import schedule
 from storage.access import Principal
 from storage.errors import Conflict, NotFound, PermissionDenied
 from storage.models import Course, CourseStatus, Enrolment, EnrolmentRole, Exercise, Role, User
@@ -184,11 +186,20 @@ async def exercise(
 
 
 async def exercises(
-    db: AsyncSession, course_id: uuid.UUID, *, include_archived: bool, limit: int, offset: int
+    db: AsyncSession,
+    course_id: uuid.UUID,
+    *,
+    include_archived: bool,
+    limit: int,
+    offset: int,
+    open_at: datetime | None = None,
 ) -> Sequence[Exercise]:
+    """`open_at`: only exercises open at that instant (what a learner is shown)."""
     stmt = select(Exercise).where(Exercise.course_id == course_id)
     if not include_archived:
         stmt = stmt.where(Exercise.archived.is_(False))
+    if open_at is not None:
+        stmt = stmt.where(schedule.open_clause(open_at))
     stmt = stmt.order_by(Exercise.position, Exercise.created_at, Exercise.id)
     return (await db.scalars(stmt.limit(limit).offset(offset))).all()
 

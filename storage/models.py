@@ -174,6 +174,10 @@ class Exercise(Base):
             name="kind_text",
         ),
         CheckConstraint("time_limit_s IS NULL OR time_limit_s > 0", name="time_limit"),
+        CheckConstraint(
+            "due_at IS NULL OR available_from IS NULL OR due_at > available_from",
+            name="schedule",
+        ),
         Index("ix_exercises_course_position", "course_id", "position"),
     )
 
@@ -186,6 +190,14 @@ class Exercise(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     time_limit_s: Mapped[int | None] = mapped_column(Integer)
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Learners neither see nor start an exercise before available_from (None: from the
+    # start). due_at only marks a deadline: practice stays open after it.
+    available_from: Mapped[datetime | None] = mapped_column()
+    due_at: Mapped[datetime | None] = mapped_column()
+    # Model audio (rest.model_audio): an engine's voice name and a speed in percent; None
+    # takes the server's default.
+    tts_voice: Mapped[str | None] = mapped_column(String(40))
+    tts_rate: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -12,19 +12,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import schedule
 from storage.access import Principal
 from storage.errors import Conflict, NotFound
 from storage.models import (
     Course,
     CourseStatus,
     Enrolment,
+    EnrolmentRole,
     Evaluation,
     Exercise,
     ExerciseKind,
     PracticeSession,
+    Role,
     SessionStatus,
     Transcript,
 )
@@ -49,27 +52,33 @@ class ExerciseInfo:
         return self.reference_text if self.kind == ExerciseKind.READ_ALOUD.value else None
 
 
-async def exercise_for(db: AsyncSession, exercise_id: uuid.UUID, who: Principal) -> ExerciseInfo:
+async def exercise_for(
+    db: AsyncSession, exercise_id: uuid.UUID, who: Principal, *, now: datetime | None = None
+) -> ExerciseInfo:
     """The exercise if `who` may practise it: enrolled in its course, or the course is
-    published; staff may practise any exercise of a course they can see."""
+    published; staff may practise any exercise of a course they can see. Before its
+    `available_from`, only the course's staff may (`storage.schedule`); anyone else is
+    refused with `exercise_not_available`, which says from when."""
+    mine = and_(Enrolment.course_id == Course.id, Enrolment.user_id == who.user_id)
     stmt = (
-        select(Exercise)
+        select(Exercise, Enrolment.role)
         .join(Course, Course.id == Exercise.course_id)
+        .outerjoin(Enrolment, mine)
         .where(Exercise.id == exercise_id, Exercise.archived.is_(False))
     )
     if not who.is_admin:
-        enrolled = (
-            select(Enrolment.course_id)
-            .where(Enrolment.user_id == who.user_id, Enrolment.course_id == Course.id)
-            .exists()
-        )
         stmt = stmt.where(
             Course.status != CourseStatus.ARCHIVED.value,
-            or_(Course.status == CourseStatus.PUBLISHED.value, enrolled),
+            or_(Course.status == CourseStatus.PUBLISHED.value, Enrolment.role.is_not(None)),
         )
-    exercise = (await db.scalars(stmt)).one_or_none()
-    if exercise is None:
+    row = (await db.execute(stmt)).one_or_none()
+    if row is None:
         raise NotFound("exercise not found", code="exercise_not_found")
+    exercise, role = row
+    staff = who.is_admin or (who.role is Role.TUTOR and role == EnrolmentRole.TUTOR.value)
+    if not staff and not schedule.is_open(exercise, now or datetime.now(UTC)):
+        assert exercise.available_from is not None  # is_open says so
+        raise schedule.not_available(exercise.available_from)
     return ExerciseInfo(
         id=exercise.id,
         course_id=exercise.course_id,

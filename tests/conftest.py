@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: databases on SQLite and PostgreSQL."""
+"""Fixtures shared by every test package: databases on SQLite and PostgreSQL, and moto's
+server standing in for AWS (S3, Polly)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from moto.server import ThreadedMotoServer
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -42,3 +44,14 @@ def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each test using this runs once on SQLite and once on PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     yield request.getfixturevalue(name)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server, every AWS service at one address."""
+    # Port 0: the server binds a free port itself, so there is no race for one.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

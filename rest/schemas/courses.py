@@ -13,6 +13,8 @@ from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from rest.schemas.model_audio import TtsRate, TtsVoice
+from rest.schemas.sessions import Instant
 from rest.schemas.users import Strict
 from storage.models import CourseStatus, EnrolmentRole, ExerciseKind
 
@@ -47,6 +49,23 @@ def kind_text_error(kind: ExerciseKind, reference_text: str | None, prompt: str 
     if kind is ExerciseKind.OPEN_RESPONSE and prompt is None:
         return "an open_response exercise needs a prompt"
     return ""
+
+
+def schedule_error(available_from: datetime | None, due_at: datetime | None) -> str:
+    """Why an exercise's dates do not fit together, or "" when they do."""
+    if available_from is not None and due_at is not None and due_at <= available_from:
+        return "due_at must be later than available_from"
+    return ""
+
+
+AVAILABLE_FROM = (
+    "From when learners see and may start the exercise (ISO 8601 with offset, inclusive); "
+    "null: from its creation. Its course's tutors and admins see it always."
+)
+DUE_AT = (
+    "Deadline (ISO 8601 with offset, later than available_from); null: none. The exercise "
+    "stays open after it; a session completed at or before it counts as on time."
+)
 
 
 class Patch(Strict):
@@ -145,6 +164,10 @@ class ExerciseCreateIn(Strict):
     prompt: LongText | None = Field(None, description="What an open_response answers.")
     position: Position | None = Field(None, description="Defaults to after the last one.")
     time_limit_s: TimeLimit | None = None
+    available_from: Instant | None = Field(None, description=AVAILABLE_FROM)
+    due_at: Instant | None = Field(None, description=DUE_AT)
+    tts_voice: TtsVoice | None = None
+    tts_rate: TtsRate | None = None
 
     @model_validator(mode="after")
     def _texts_fit_kind(self) -> ExerciseCreateIn:
@@ -153,9 +176,20 @@ class ExerciseCreateIn(Strict):
             raise ValueError(error)
         return self
 
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ExerciseCreateIn:
+        error = schedule_error(self.available_from, self.due_at)
+        if error:
+            raise ValueError(error)
+        return self
+
 
 class ExerciseUpdateIn(Patch):
-    nullable = frozenset({"reference_text", "prompt", "time_limit_s"})
+    """Dates are checked against the stored ones too: due_at stays later than available_from."""
+
+    nullable = frozenset(
+        "reference_text prompt time_limit_s available_from due_at tts_voice tts_rate".split()
+    )
 
     kind: ExerciseKind | None = None
     title: Title | None = None
@@ -164,6 +198,10 @@ class ExerciseUpdateIn(Patch):
     position: Position | None = None
     time_limit_s: TimeLimit | None = None
     archived: bool | None = None
+    available_from: Instant | None = Field(None, description=AVAILABLE_FROM)
+    due_at: Instant | None = Field(None, description=DUE_AT)
+    tts_voice: TtsVoice | None = None
+    tts_rate: TtsRate | None = None
 
 
 class ExerciseOut(BaseModel):
@@ -178,11 +216,18 @@ class ExerciseOut(BaseModel):
     position: int
     time_limit_s: int | None
     archived: bool
+    available_from: UtcDateTime | None = Field(description=AVAILABLE_FROM)
+    due_at: UtcDateTime | None = Field(description=DUE_AT)
+    tts_voice: str | None = Field(description="Voice of the model audio; null: the default.")
+    tts_rate: int | None = Field(description="Speed of the model audio in percent; null: 100.")
     created_at: UtcDateTime
     updated_at: UtcDateTime
 
 
 class ExerciseListQuery(Strict):
+    """Learners (and anyone not on the course's staff) are shown only the exercises open
+    now; the staff see every one, with its dates."""
+
     include_archived: bool = Field(False, description="Staff of the course only.")
     limit: Limit = 50
     offset: Offset = 0

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
 
 from storage.blob_factory import create_blob_store
@@ -39,16 +38,6 @@ BAD_KEYS = [
     "",
     "a" * 513,
 ]
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    # Port 0: the server binds a free port itself, so there is no race for one.
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def s3_settings(endpoint: str, *, bucket: str | None = None) -> BlobSettings:
