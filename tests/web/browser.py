@@ -21,6 +21,8 @@ from speech.audio import load_wav_16k
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+# A phone-sized screen, for Emulation.setDeviceMetricsOverride.
+PHONE = {"width": 375, "height": 740, "deviceScaleFactor": 2, "mobile": True}
 
 
 def require_chromium() -> None:
@@ -49,8 +51,15 @@ def microphone_wav(source: Path, target: Path, *, lead_s: float, tail_s: float) 
 
 @contextmanager
 def chromium(
-    microphone: Path | None, *, allow_microphone: bool = True
+    microphone: Path | None,
+    *,
+    allow_microphone: bool = True,
+    console_allows: tuple[str, ...] = (),
 ) -> Iterator[webdriver.Chrome]:
+    """A browser for one test. When the test's block ends without an error, the console
+    must hold no SEVERE entry (a script error, a refused resource, a failed request)
+    beyond those containing one of `console_allows`: a page that works but throws is a
+    failure too."""
     # Selenium Manager must not look for a browser or driver to download: both are given.
     os.environ.setdefault("SE_OFFLINE", "true")
     options = webdriver.ChromeOptions()
@@ -82,11 +91,21 @@ def chromium(
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     try:
         yield driver
+        severe = [e for e in console_errors(driver) if not any(a in e for a in console_allows)]
+        assert severe == [], f"errors in the browser's console: {severe}"
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
 
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:
+    """The SEVERE entries logged since the last call (reading the log empties it)."""
     entries: list[dict[str, str]] = driver.get_log("browser")  # type: ignore[no-untyped-call]
     return [e["message"] for e in entries if e["level"] == "SEVERE"]
+
+
+def fits(driver: webdriver.Chrome) -> bool:
+    """Nothing wider than the screen: no sideways scrolling."""
+    return bool(
+        driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    )

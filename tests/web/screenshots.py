@@ -2,7 +2,8 @@
 
     .venv/bin/python -m tests.web.screenshots
 
-the practice page after a result, and the tutor's pages (the desk, and one learner)."""
+the practice page after a result, the tutor's pages (the desk, and one learner), and the
+admin's desk after a rescoring job."""
 
 from __future__ import annotations
 
@@ -48,6 +49,17 @@ def main() -> None:
             row.find_element(By.TAG_NAME, "a").click()
             wait.until(seen.visibility_of_element_located(by_id("tutor-session-row")))
             driver.save_screenshot(str(OUT / "tutor-learner.png"))
+        with chromium(None) as driver:
+            driver.set_window_size(1100, 1500)
+            wait = WebDriverWait(driver, 60)
+            driver.get(f"{server.url}/admin")
+            email_field = wait.until(seen.visibility_of_element_located(by_id("login-email")))
+            email_field.send_keys(ADMIN_EMAIL)
+            driver.find_element(*by_id("login-password")).send_keys(ADMIN_PASSWORD)
+            driver.find_element(*by_id("login-submit")).click()
+            wait.until(seen.visibility_of_element_located(by_id("job-start"))).click()
+            wait.until(lambda d: "completed" in d.find_element(*by_id("job-status")).text)
+            driver.save_screenshot(str(OUT / "admin-desk.png"))
         httpx.get(f"{server.url}/healthz").raise_for_status()
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+
 from tests.rest.conftest import Api
 
 STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
@@ -29,20 +32,51 @@ def test_the_app_loads_nothing_from_another_origin(api: Api) -> None:
         assert not re.search(r"https?://", api.client.get(path).text), path
 
 
+CALL = re.compile(r'(?:api|send)\(\s*"(GET|POST|PATCH|PUT|DELETE)",\s*[`"](/v1[^`"?]*)')
+FETCH = re.compile(r'fetch\(\s*[`"](/v1[^`"?]*)')
+SOCKET = re.compile(r"new WebSocket\([^;]*?(/v1/ws/[a-z]+)")
+QUERY = re.compile(r"[?&]([a-z_]+)=")
+ANY_PATH = re.compile(r"/v1/[a-z]")
+
+
+def code_of(module: Path) -> str:
+    """The module without its comments (they name paths the code does not call)."""
+    lines = module.read_text().splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith(("//", "/*", "*")))
+
+
+def template(path: str) -> str:
+    return re.sub(r"\$\{[^}]+\}", "{}", path)
+
+
 def test_every_api_call_of_the_app_is_in_the_openapi_document(api: Api) -> None:
-    """The app speaks the public API only: each `api(METHOD, path)` and `send(...)` call in
-    its modules names an operation the document describes (ids and queries aside)."""
+    """The app speaks the public API only. Each `api(METHOD, path)` and `send(...)` call in
+    its modules names an operation the document describes, each `fetch` a GET, each
+    socket a websocket route of the app; every query parameter written in a module is one
+    of the operations it calls; and no path is called any other way (the patterns would
+    miss it)."""
     document = api.client.get("/openapi.json").json()
     operations = {
-        (method.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+        (method.upper(), re.sub(r"\{[^}]+\}", "{}", path)): {
+            p["name"] for p in operation.get("parameters", []) if p["in"] == "query"
+        }
         for path, item in document["paths"].items()
-        for method in item
+        for method, operation in item.items()
     }
-    calls = set()
+    app = api.client.app
+    assert isinstance(app, Starlette)
+    sockets = {r.path for r in app.routes if isinstance(r, WebSocketRoute)}
+    calls: set[tuple[str, str]] = set()
     for module in sorted(STATIC.glob("*.js")):
-        for method, path in re.findall(
-            r'(?:api|send)\("(GET|POST|PATCH|PUT|DELETE)", [`"](/v1[^`"?]*)', module.read_text()
-        ):
-            calls.add((method, re.sub(r"\$\{[^}]+\}", "{}", path)))
-    assert len(calls) >= 20  # the pattern still finds the calls
-    assert calls - operations == set()
+        code = code_of(module)
+        mine = {(m, template(p)) for m, p in CALL.findall(code)}
+        mine |= {("GET", template(p)) for p in FETCH.findall(code)}
+        opened = set(SOCKET.findall(code))
+        assert mine - operations.keys() == set(), module.name
+        assert opened <= sockets, module.name
+        found = len(CALL.findall(code)) + len(FETCH.findall(code)) + len(opened)
+        assert len(ANY_PATH.findall(code)) == found, f"{module.name}: a path called otherwise"
+        known = set().union(*(operations[c] for c in mine)) if mine else set()
+        assert set(QUERY.findall(code)) <= known, module.name
+        calls |= mine
+    assert len(calls) >= 30  # the patterns still find the calls

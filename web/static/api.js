@@ -1,9 +1,12 @@
 // The REST client. The access token lives in memory only; the refresh token also in this
 // tab's sessionStorage, so a reload keeps the user signed in (renewing the access token),
 // while closing the tab, or signing out, ends it. Not localStorage: that would outlive the
-// tab and be shared by every tab. The page's CSP allows no script but its own, which is what
-// keeps a stored token from other scripts. An expired access token is renewed once with the
-// refresh token before a request is given up.
+// tab and the browser (a learner on a school's shared computer would stay signed in for the
+// refresh token's week) and be shared by every tab, each rotating the one token. The page's
+// CSP allows no script but its own, which is what keeps a stored token from other scripts.
+// An expired access token is renewed once with the refresh token before a request is given
+// up. (A duplicated tab starts with a copy of this storage: whichever of the two renews
+// second presents a used token, and the server then ends both sign-ins.)
 
 const STORED = "parley.refresh";
 
@@ -78,16 +81,31 @@ function plain(error) {
 
 /** An API call; a 401 is answered by one refresh and one retry. */
 export async function api(method, path, body) {
+  const sentWith = tokens.access;
   try {
     return await send(method, path, body, true);
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 401 || !tokens.refresh) throw error;
-    await refresh();
+    // Renewed by a call that met the 401 first: retry with the new token as it is.
+    if (tokens.access === sentWith) await refresh();
     return send(method, path, body, true);
   }
 }
 
-export async function refresh() {
+/** @type {Promise<void>|null} */
+let renewing = null;
+
+/** Renew the pair. Calls that meet a 401 together share one renewal: each refresh token
+ * may be presented once, and a second presentation is taken for a stolen copy, which
+ * signs the user out everywhere. */
+export function refresh() {
+  if (renewing === null) {
+    renewing = renew().finally(() => { renewing = null; });
+  }
+  return renewing;
+}
+
+async function renew() {
   try {
     keep(await send("POST", "/v1/auth/refresh", { refresh_token: tokens.refresh }, false));
   } catch (error) {

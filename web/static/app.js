@@ -1,15 +1,19 @@
 // The app: sign in, exercises, practice with live transcript and scores, history and each
 // stored session, the tutor's desk and the admin's. Routes are paths (router.js): /login, /,
-// /exercises/<id>, /history, /sessions/<id>, /tutor, /tutor/learners/<id>, /admin.
+// /exercises/<id>, /history, /sessions/<id>, /tutor, /tutor/learners/<id>, /admin. The
+// pages other than sign-in, exercises and practice are in modules of their own.
 
 import { adminPage } from "./admin.js";
 import { ApiError, api, login, logout, recordingUrl, register, resumeSignIn, signedIn } from "./api.js";
 import { Microphone, MicrophoneDenied } from "./capture.js";
 import { feedbackBlock, h, scoresBlock, wordsBlock } from "./dom.js";
-import { historyPage, learnerPage, sessionPage } from "./pages.js";
+import { historyPage } from "./history.js";
+import { ModelAudio } from "./listen.js";
 import { PracticeSession } from "./practice.js";
 import { currentPath, go, startRouter } from "./router.js";
-import { SessionWatch, learners, live } from "./tutor.js";
+import { sessionPage } from "./session-detail.js";
+import { leaveDesk, tutorDesk } from "./tutor-desk.js";
+import { learnerPage } from "./tutor-learner.js";
 
 const view = document.getElementById("view");
 const notice = document.getElementById("notice");
@@ -29,7 +33,7 @@ let navigation = 0;
 
 function show(token, ...children) {
   if (token !== navigation) return;
-  view.replaceChildren(...children);
+  view.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
   view.focus();
 }
 
@@ -60,6 +64,7 @@ function loginView(token) {
   const submit = (creating) => (event) => {
     event.preventDefault();
     guarded(async () => {
+      me = null; // whoever was signed in before, this tab is now someone else's
       if (creating) await register(email.value, password.value, name.value || email.value);
       else await login(email.value, password.value);
       go(wanted, { replace: true });
@@ -109,6 +114,7 @@ async function practiceView(token, exerciseId) {
   const result = h("div", { "data-testid": "result" });
   const startButton = h("button", { class: "primary", "data-testid": "record-start" }, "Start");
   const stopButton = h("button", { "data-testid": "record-stop", disabled: "" }, "Stop");
+  const model = exercise.reference_text ? new ModelAudio(exerciseId, say) : null;
   let mic = null;
   let session = null;
 
@@ -141,7 +147,7 @@ async function practiceView(token, exerciseId) {
         const evaluation = m.evaluation || {};
         result.replaceChildren(
           h("h2", {}, "Your scores"), scoresBlock(evaluation.scores || {}),
-          exercise.reference_text ? wordsBlock(evaluation.words || []) : null,
+          model ? model.words(wordsBlock(evaluation.words || [])) : null,
           h("p", {}, h("em", {}, "Feedback is on its way…")));
         startButton.disabled = false;
         stopButton.disabled = true;
@@ -181,54 +187,11 @@ async function practiceView(token, exerciseId) {
     exercise.reference_text
       ? h("p", { class: "reference", "data-testid": "reference" }, exercise.reference_text)
       : h("p", { class: "reference", "data-testid": "prompt" }, exercise.prompt || ""),
-    h("div", { class: "controls" }, startButton, stopButton),
+    h("div", { class: "controls" }, startButton, stopButton, model && model.controls()),
     h("div", { class: "meter", "aria-label": "Microphone level" }, level),
     h("p", { class: "transcript", "aria-live": "polite" }, committed, tentative),
     status,
     result,
-  );
-}
-
-// tutor
-
-let watch = null;
-let refresher = null;
-
-async function tutorView(token) {
-  const people = await learners();
-  const liveList = h("ul", { class: "plain", "data-testid": "live-list" });
-  const transcript = h("p", { class: "transcript", "data-testid": "live-transcript",
-    "aria-live": "polite" });
-  const learnerRows = people.map((row) =>
-    h("li", { class: "card", "data-testid": "tutor-learner-row" },
-      h("a", { href: `/tutor/learners/${row.learner.id}` }, row.learner.display_name),
-      ` · ${row.session_count} sessions`,
-      row.average && row.average.overall !== null
-        ? ` · average ${Math.round(row.average.overall)}` : ""));
-  const refresh = async () => {
-    const items = await live();
-    liveList.replaceChildren(...items.map((item) =>
-      h("li", { class: "card" },
-        h("button", { type: "button", "data-testid": "live-session-row",
-          onclick: () => {
-            if (watch) watch.close();
-            transcript.textContent = "";
-            watch = new SessionWatch(item.session_id,
-              (text) => { transcript.textContent = text; }, say);
-          } },
-          `${item.learner.display_name} · ${item.exercise.title}`))));
-    if (!items.length) liveList.append(h("li", {}, "Nobody is practising right now."));
-  };
-  await refresh();
-  if (token !== navigation) return;
-  clearInterval(refresher);
-  refresher = setInterval(() => refresh().catch(() => {}), 3000);
-  show(
-    token,
-    h("h1", {}, "Tutor"),
-    h("h2", {}, "Live now"), liveList, transcript,
-    h("h2", {}, "Learners"),
-    learnerRows.length ? h("ul", { class: "plain" }, ...learnerRows) : h("p", {}, "No learners yet."),
   );
 }
 
@@ -246,23 +209,24 @@ async function route() {
     go("/login", { replace: true });
     return;
   }
-  if (path !== "/tutor") {
-    clearInterval(refresher);
-    if (watch) watch.close();
-    watch = null;
-  }
-  if (signedIn() && role === null) role = (await api("GET", "/v1/users/me")).role;
+  if (path !== "/tutor") leaveDesk();
+  await guarded(async () => {
+    if (signedIn() && me === null) me = await api("GET", "/v1/users/me");
+  });
+  const role = me ? me.role : null;
   document.getElementById("nav-tutor").hidden = role !== "tutor" && role !== "admin";
   document.getElementById("nav-admin").hidden = role !== "admin";
-  if (token !== navigation) return; // the learner moved on while the role was read
-  const page = { show: (...children) => show(token, ...children), say, role };
+  if (token !== navigation) return; // the learner moved on while the account was read
+  if (me === null && path !== "/login") return; // said already, or sent to sign in
+  const page = { show: (...children) => show(token, ...children), say, me,
+    current: () => token === navigation };
   await guarded(async () => {
     if (path === "/login") {
       loginView(token);
       say(carried);
       carried = "";
     }
-    else if (path === "/tutor") await tutorView(token);
+    else if (path === "/tutor") await tutorDesk(page);
     else if (path.startsWith("/tutor/learners/")) {
       await learnerPage(page, path.slice("/tutor/learners/".length));
     }
@@ -276,12 +240,13 @@ async function route() {
   });
 }
 
-let role = null;
+/** The signed-in user (GET /v1/users/me), read once per sign-in. */
+let me = null;
 /** Where a signed-out visitor was going: shown once they have signed in. */
 let wanted = "/";
 
 document.getElementById("sign-out").addEventListener("click", async () => {
-  role = null;
+  me = null;
   await logout();
   wanted = "/";
   go("/login");

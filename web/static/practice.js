@@ -49,8 +49,9 @@ export class PracticeSession {
 
   connect(resume) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/v1/ws/practice?access_token=${accessToken()}`;
-    const ws = new WebSocket(url);
+    // The token as a subprotocol, not in the URL, where proxies' access logs would keep it.
+    const ws = new WebSocket(`${scheme}://${location.host}/v1/ws/practice`,
+      ["parley.v1", `bearer.${accessToken()}`]);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
     this.acked = false;

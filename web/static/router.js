@@ -35,6 +35,8 @@ export function startRouter(handler) {
     // Only the app's own pages: /docs, the API and other sites load as usual.
     if (url.origin !== location.origin || link.target || link.hasAttribute("download")) return;
     if (url.pathname.startsWith("/docs") || url.pathname.startsWith("/v1/")) return;
+    // A link within this page (#section) scrolls as usual.
+    if (url.pathname === location.pathname && url.hash) return;
     event.preventDefault();
     go(url.pathname);
   });

@@ -1,4 +1,4 @@
-// The tutor's desk: their learners, the sessions live right now on any node, and one
+// What the tutor's desk reads live: the sessions live right now on any node, and one
 // session's transcript as it is spoken, over /v1/ws/observe (docs/protocol.md, second part).
 
 import { accessToken, api } from "./api.js";
@@ -7,7 +7,9 @@ export class SessionWatch {
   /** @param {string} sessionId @param {(text: string) => void} onText @param {(t: string) => void} onError */
   constructor(sessionId, onText, onError) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    this.ws = new WebSocket(`${scheme}://${location.host}/v1/ws/observe?access_token=${accessToken()}`);
+    // The token as a subprotocol, not in the URL, where proxies' access logs would keep it.
+    this.ws = new WebSocket(`${scheme}://${location.host}/v1/ws/observe`,
+      ["parley.v1", `bearer.${accessToken()}`]);
     this.ws.onopen = () =>
       this.ws.send(JSON.stringify({ type: "subscribe", channel: { kind: "session", id: sessionId } }));
     this.ws.onmessage = (event) => {
@@ -25,10 +27,6 @@ export class SessionWatch {
   close() {
     this.ws.close(1000);
   }
-}
-
-export async function learners() {
-  return (await api("GET", "/v1/tutor/learners?limit=100")).items;
 }
 
 export async function live() {
