@@ -1,16 +1,18 @@
-"""History at scale: the REST reads of learners and tutors against 100,000 stored sessions
-on PostgreSQL, at a fixed arrival rate (open loop: a slow answer does not slow the arrivals,
-so latency under overload is shown as it is).
+"""History at scale: learners', tutors' and admins' reads of 100,000 stored sessions on
+PostgreSQL, sent to one `parley serve` at fixed arrival rates (open loop: a slow answer does
+not slow the arrivals, and latency runs from each request's scheduled time, so a backlog
+shows as it is).
 
-    .venv/bin/python bench/history_load.py [--rates 100 250 500 750] [--seconds 10]
-        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test] [--keep NAME] [--json]
+    .venv/bin/python bench/history_load.py [--rates 100 250 500 750 1000] [--seconds 15]
+        [--sessions 100000] [--database parley_bench_history] [--keep] [--all]
+        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 
-Creates a scratch database (kept and reused with `--keep NAME`), seeds it with
-bench/history_seed.py, starts one `parley serve` on it and sends, per second, `rate`
-requests in this mix: a learner's own sessions (first page, filtered by exercise, the next
-page by its cursor) 40 %, one session's detail 25 %, a tutor's course sessions 20 %, a
-tutor's learners and one learner's progress 15 %. Tokens are minted with the server's key
-(no Argon2 logins). Latency runs from each request's scheduled time.
+Creates the database (reused if `--keep` left it seeded with as many sessions), seeds it
+with bench/history_seed.py, starts one node on it (limits off) and steps up the rate until a
+step's p99 passes `--target-ms` (20) or a request fails (`--all` runs every rate). The mix
+is bench/history_mix.py's. Each step reports latency per kind, the rate achieved, and the
+CPU of the node, of PostgreSQL's backends, of this load generator and of the whole machine
+(in cores: 1.0 is one core busy). Results go to var/bench/history_load-<time>.json.
 """
 
 from __future__ import annotations
@@ -18,29 +20,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
+import os
+import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import httpx
+import uvloop
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.history_mix import Mix, people
 from bench.history_seed import seed
-from bench.server import local_server, server_env
+from bench.http1 import Pool
+from bench.server import ADMIN_EMAIL, cpu_seconds, local_server, machine_busy_seconds, server_env
 from bench.stats import pct
 from rest.auth.tokens import TokenService
 from rest.settings import AuthSettings
-from storage.models import Role
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+TIMEOUT_S = 10.0  # a request not answered by then counts as failed
 
 
 async def _sql(url: str, statement: str) -> Any:
@@ -53,153 +58,209 @@ async def _sql(url: str, statement: str) -> Any:
         await engine.dispose()
 
 
-class Mix:
-    def __init__(self, ids: dict[str, list[str]], tokens: TokenService, admin: str) -> None:
-        self.ids, self.rng = ids, random.Random(11)
-        self.learners = [
-            tokens.issue(uuid.UUID(u), Role.LEARNER, "access") for u in ids["learners"]
-        ]
-        self.tutors = [tokens.issue(uuid.UUID(u), Role.TUTOR, "access") for u in ids["tutors"]]
-        self.admin = admin
-
-    def next(self) -> tuple[str, str, str]:
-        """(kind, path, token) of the next request."""
-        r, pick = self.rng.random(), self.rng.choice
-        if r < 0.40:
-            query = pick(["?limit=20", "?limit=20&status=completed", "?limit=50"])
-            return "learner list", f"/v1/sessions{query}", pick(self.learners)
-        if r < 0.65:
-            return "session detail", f"/v1/sessions/{pick(self.ids['sessions'])}", self.admin
-        if r < 0.85:
-            i = self.rng.randrange(len(self.tutors))
-            course = self.ids["courses"][i]
-            return "tutor course list", f"/v1/sessions?course_id={course}&limit=20", self.tutors[i]
-        i = self.rng.randrange(len(self.tutors))
-        if self.rng.random() < 0.5:
-            return "tutor learners", "/v1/tutor/learners?limit=50", self.tutors[i]
-        learner = self.ids["learners"][
-            self.rng.randrange(i, len(self.ids["learners"]), len(self.tutors))
-        ]
-        return "learner progress", f"/v1/tutor/learners/{learner}/progress", self.tutors[i]
+def postgres_cpu(database: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving `database` (its pool's connections)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and f" {database} ".encode() in (proc / "cmdline").read_bytes():
+                total += cpu_seconds(int(proc.name))
+        except OSError:  # the process ended meanwhile
+            continue
+    return total
 
 
-async def step(url: str, mix: Mix, rate: float, seconds: float) -> dict[str, Any]:
+class Meter:
+    """CPU of the node, the database, this process and the machine, in cores, over a step."""
+
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.pid, self.database = server_pid, database
+
+    def read(self) -> tuple[float, ...]:
+        return (
+            time.perf_counter(),
+            cpu_seconds(self.pid),
+            postgres_cpu(self.database),
+            time.process_time(),
+            machine_busy_seconds(),
+        )
+
+    def cores(self, before: tuple[float, ...], after: tuple[float, ...]) -> dict[str, float]:
+        wall = after[0] - before[0]
+        names = ("node", "postgres", "load_generator", "machine")
+        return {
+            n: round((a - b) / wall, 2)
+            for n, b, a in zip(names, before[1:], after[1:], strict=True)
+        }
+
+
+async def step(url: str, mix: Mix, meter: Meter, rate: float, seconds: float) -> dict[str, Any]:
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
+    pool = Pool(url, size=256)
 
-        async def one(kind: str, path: str, token: str, due: float) -> None:
-            try:
-                answer = await http.get(path, headers={"Authorization": f"Bearer {token}"})
-                if answer.status_code != 200:
-                    errors[f"{kind} {answer.status_code}"] += 1
-                    return
-                latencies[kind].append((time.perf_counter() - due) * 1000)
-                cursor = answer.json().get("next_cursor") if kind == "learner list" else None
-                if cursor:  # the next page, as a learner scrolling on
-                    due = time.perf_counter()
-                    more = await http.get(
-                        f"{path}&cursor={cursor}", headers={"Authorization": f"Bearer {token}"}
-                    )
-                    if more.status_code == 200:
-                        latencies["learner next page"].append((time.perf_counter() - due) * 1000)
-            except httpx.HTTPError as exc:
-                errors[f"{kind} {type(exc).__name__}"] += 1
+    async def one(kind: str, path: str, token: str, due: float) -> None:
+        try:
+            async with asyncio.timeout_at(asyncio.get_running_loop().time() + TIMEOUT_S):
+                status, body = await pool.get(path, token)
+        except TimeoutError:
+            errors[f"{kind}: no answer in {TIMEOUT_S:g} s"] += 1
+            return
+        except OSError as exc:
+            errors[f"{kind}: {type(exc).__name__}"] += 1
+            return
+        if status != 200:
+            errors[f"{kind}: HTTP {status}"] += 1
+            return
+        latencies[kind].append((time.perf_counter() - due) * 1000)
+        mix.answered(kind, path, token, body)
 
-        tasks, start = [], time.perf_counter()
-        total = int(rate * seconds)
-        for n in range(total):
-            due = start + n / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(*mix.next(), due)))
+    load_before, before = os.getloadavg()[0], meter.read()
+    tasks, start = set(), time.perf_counter()
+    total = int(rate * seconds)
+    for n in range(total):
+        due = start + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(*mix.next(), due))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    while tasks:
         await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    rows = {
-        kind: {
-            "n": len(v),
-            "p50_ms": round(pct(v, 0.50), 1),
-            "p99_ms": round(pct(v, 0.99), 1),
-        }
-        for kind, v in sorted(latencies.items())
-    }
+    after, elapsed = meter.read(), time.perf_counter() - start
+    pool.close()
     every = [x for v in latencies.values() for x in v]
     return {
         "rate": rate,
-        "achieved_rate": round(total / elapsed, 1),
+        "requests": total,
+        "answered": len(every),
+        "achieved_rate": round(len(every) / elapsed, 1),
         "p50_ms": round(pct(every, 0.50), 1),
+        "p95_ms": round(pct(every, 0.95), 1),
         "p99_ms": round(pct(every, 0.99), 1),
+        "max_ms": round(max(every, default=float("nan")), 1),
         "errors": dict(errors),
-        "by_kind": rows,
+        "cpu_cores": meter.cores(before, after),
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "by_kind": {
+            kind: {
+                "n": len(v),
+                "p50_ms": round(pct(v, 0.50), 1),
+                "p95_ms": round(pct(v, 0.95), 1),
+                "p99_ms": round(pct(v, 0.99), 1),
+            }
+            for kind, v in sorted(latencies.items())
+        },
     }
 
 
-async def measure(
-    args: argparse.Namespace, server_url: str, admin: str, db: str
-) -> list[dict[str, Any]]:
-    if not await _sql(db, "SELECT count(*) > 1000 FROM practice_sessions"):
-        started = time.perf_counter()
-        ids = await seed(db, args.sessions, 2000, 50)
-        (Path(tempfile.gettempdir()) / f"{make_url(db).database}.json").write_text(json.dumps(ids))
+async def measure(args: argparse.Namespace, server: Any, db: str) -> list[dict[str, Any]]:
+    secret = server_env(Path("."), {})["PARLEY_AUTH__SECRET_KEY"].encode()
+    mix = Mix(await people(db), TokenService(AuthSettings(), secret), server.admin_token)
+    meter = Meter(server.pid, make_url(db).database or "")
+    await step(server.url, mix, meter, 50, 4)  # warm up: connections, caches, plans
+    results = []
+    for rate in args.rates:
+        await asyncio.sleep(2)  # let the machine settle between steps
+        results.append(await step(server.url, mix, meter, rate, args.seconds))
+        r = results[-1]
         print(
-            f"seeded {args.sessions} sessions in {time.perf_counter() - started:.0f} s",
+            f"rate {rate:g}/s: achieved {r['achieved_rate']}/s, p50 {r['p50_ms']} ms, "
+            f"p99 {r['p99_ms']} ms, errors {sum(r['errors'].values())}, "
+            f"cores {r['cpu_cores']}",
             file=sys.stderr,
         )
-    ids = json.loads((Path(tempfile.gettempdir()) / f"{make_url(db).database}.json").read_text())
-    secret = server_env(Path("."), {})["PARLEY_AUTH__SECRET_KEY"].encode()
-    mix = Mix(ids, TokenService(AuthSettings(), secret), admin)
-    await step(server_url, mix, 50, 3)  # warm up: connections, caches, plans
-    return [await step(server_url, mix, rate, args.seconds) for rate in args.rates]
+        if not args.all and (r["p99_ms"] > args.target_ms or r["errors"]):
+            break
+    return results
+
+
+async def prepare(args: argparse.Namespace, db: str) -> None:
+    """The database seeded with `args.sessions` sessions and no bench admin (the server's
+    start-up creates one)."""
+    from storage import migrate
+
+    name = make_url(db).database
+    exists = await _sql(args.postgres, f"SELECT count(*) FROM pg_database WHERE datname = '{name}'")
+    if exists:
+        seeded = await _sql(db, "SELECT count(*) FROM practice_sessions")
+        if seeded == args.sessions:
+            await _sql(db, f"DELETE FROM users WHERE email = '{ADMIN_EMAIL}'")
+            return
+        await _sql(args.postgres, f'DROP DATABASE "{name}" WITH (FORCE)')
+    await _sql(args.postgres, f'CREATE DATABASE "{name}"')
+    await migrate.upgrade_async(db)
+    started = time.perf_counter()
+    await seed(db, args.sessions, 2000, 50)
+    print(
+        f"seeded {args.sessions} sessions in {time.perf_counter() - started:.0f} s", file=sys.stderr
+    )
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| rate /s | achieved /s | p50 ms | p95 ms | p99 ms | errors | node | postgres | "
+        "load gen. | machine | slowest kind (p99 ms) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        kinds: dict[str, dict[str, float]] = r["by_kind"]
+        slowest = max(kinds.items(), key=lambda kv: kv[1]["p99_ms"], default=("-", {}))
+        cores = r["cpu_cores"]
+        lines.append(
+            f"| {r['rate']:g} | {r['achieved_rate']} | {r['p50_ms']} | {r['p95_ms']} | "
+            f"{r['p99_ms']} | {sum(r['errors'].values())} | {cores['node']} | "
+            f"{cores['postgres']} | {cores['load_generator']} | {cores['machine']} | "
+            f"{slowest[0]} {slowest[1].get('p99_ms', '')} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rates", type=float, nargs="+", default=[100, 250, 500, 750])
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rates", type=float, nargs="+", default=[100, 250, 500, 750, 1000])
+    parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--target-ms", type=float, default=20)
+    parser.add_argument("--all", action="store_true", help="run every rate, past a failure")
     parser.add_argument("--postgres", default=POSTGRES)
-    parser.add_argument("--keep", help="database name to create once and reuse")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--database", default="parley_bench_history")
+    parser.add_argument("--keep", action="store_true", help="keep the database for a rerun")
     args = parser.parse_args()
-    name = args.keep or f"parley_bench_{uuid.uuid4().hex[:8]}"
-    db = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
-    exists = asyncio.run(
-        _sql(args.postgres, f"SELECT count(*) FROM pg_database WHERE datname = '{name}'")
-    )
-    if not exists:
-        asyncio.run(_sql(args.postgres, f'CREATE DATABASE "{name}"'))
+    db = make_url(args.postgres).set(database=args.database).render_as_string(hide_password=False)
+    machine = {
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "top": subprocess.run(["top", "-bn1"], capture_output=True, text=True).stdout.split("\n")[
+            :20
+        ],
+    }
     extra = {
         "PARLEY_DB__URL": db,
         "PARLEY_REALTIME__PRELOAD_MODEL": "false",
         "PARLEY_SERVER__SEED_DEMO": "false",
     }
     try:
+        asyncio.run(prepare(args, db))
         with tempfile.TemporaryDirectory() as tmp, local_server(Path(tmp), extra) as server:
-            results = asyncio.run(measure(args, server.url, server.admin_token, db))
+            results = uvloop.run(measure(args, server, db))
     finally:
         if not args.keep:
-            asyncio.run(_sql(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    if args.json:
-        print(json.dumps(results, indent=2))
-        return 0
-    print("| rate /s | achieved | p50 ms | p99 ms | errors | slowest kind (p99) |")
-    print("|---|---|---|---|---|---|")
-    for r in results:
-        slowest = max(r["by_kind"].items(), key=lambda kv: kv[1]["p99_ms"])
-        print(
-            f"| {r['rate']:g} | {r['achieved_rate']} | {r['p50_ms']} | {r['p99_ms']} | "
-            f"{sum(r['errors'].values())} | {slowest[0]} {slowest[1]['p99_ms']} |"
-        )
-    for r in results:
-        print(
-            f"\nrate {r['rate']:g}/s: "
-            + "; ".join(
-                f"{k} p50 {v['p50_ms']} / p99 {v['p99_ms']} ms (n={v['n']})"
-                for k, v in r["by_kind"].items()
+            asyncio.run(
+                _sql(args.postgres, f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
             )
-        )
+    out = Path("var/bench") / f"history_load-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {"args": vars(args), "machine": machine, "steps": results}
+    out.write_text(json.dumps(record, indent=2))
+    print(table(results))
+    for r in results:
+        print(f"\nrate {r['rate']:g}/s, errors {r['errors'] or 'none'}:")
+        for kind, v in r["by_kind"].items():
+            figures = f"p50 {v['p50_ms']:7}  p95 {v['p95_ms']:7}  p99 {v['p99_ms']:7}"
+            print(f"  {kind:34} n={v['n']:5}  {figures}")
+    print(f"\n{out}")
     return 0
 
 
