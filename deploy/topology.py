@@ -2,87 +2,56 @@
 deploy/nginx.conf) in front of two `parley serve` nodes, two `parley worker`s, PostgreSQL,
 Redis and an S3-compatible store (moto's server standing in for MinIO).
 
-    .venv/bin/python -m deploy.topology [--postgres URL] [--dir DIR]
+    .venv/bin/python -m deploy.topology up [--dir DIR] [--postgres URL]
+    .venv/bin/python -m deploy.topology status [--dir DIR]
+    .venv/bin/python -m deploy.topology down [--dir DIR]
+    .venv/bin/python -m deploy.topology run    # in the foreground until Ctrl-C
 
-starts it all, prints the load balancer's URL and the admin's credentials, and runs until
-Ctrl-C. PostgreSQL is the one already running (a scratch database is created and dropped);
-Redis, the S3 store, the nodes, the workers and nginx are this script's own processes, so a
-test can kill and restart each of them (tests/deploy/test_topology.py).
+PostgreSQL is the one already running (a scratch database is created, and dropped by
+`down`); Redis, the S3 store, the nodes, the workers and nginx are this script's own
+processes, so a test can kill and restart each of them (tests/deploy/test_topology.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
-HERE = Path(__file__).resolve().parent
+from deploy import nginx, recorded
+from deploy.processes import accepts, free_port, started_at, wait_for
+from deploy.recorded import drop_database, execute
+
 BIN = Path(sys.executable).parent
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+DEFAULT_DIR = Path(tempfile.gettempdir()) / "parley-topology"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.org", "topology admin password"
 NODES, WORKERS = ("api-1", "api-2"), ("worker-1", "worker-2")
-
-
-def _accepts(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), 1):
-        return True
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def _execute(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql(statement)
-    finally:
-        await engine.dispose()
-
-
-def nginx_conf(prefix: Path, listen: int, nodes: dict[str, int]) -> str:
-    """deploy/nginx.conf (compose's `lb`), pointed at this machine's ports, inside the few
-    lines a stand-alone nginx needs (its pid, logs and temp files under `prefix`)."""
-    server = (HERE / "nginx.conf").read_text()
-    for name, port in nodes.items():
-        server = server.replace(f"server {name}:8000", f"server 127.0.0.1:{port}")
-    server = server.replace("listen 8000;", f"listen 127.0.0.1:{listen};")
-    temp = "\n".join(
-        f"    {kind}_temp_path {prefix}/{kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return (
-        f"pid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
-        "worker_processes 1;\nevents { worker_connections 4096; }\n"
-        f"http {{\n    access_log {prefix}/access.log;\n{temp}\n{server}\n}}\n"
-    )
+# Stopped in this order: nothing new in, then Parley (which flushes to Redis), then stores.
+STAGES = (("lb",), (*WORKERS, *NODES), ("redis", "s3"))
 
 
 @dataclass
 class Topology:
     root: Path
     postgres: str = POSTGRES
+    detach: bool = False  # `up`: the processes outlive this script and its terminal
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    commands: dict[str, list[str]] = field(default_factory=dict)
     db_url: str = ""
     secret: str = field(default_factory=lambda: uuid.uuid4().hex * 2)
 
@@ -98,6 +67,7 @@ class Topology:
         return f"redis://127.0.0.1:{self.ports['redis']}/0"
 
     def env(self, **extra: str) -> dict[str, str]:
+        """compose.yaml's x-parley environment, pointed at this machine's processes."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
         return env | {
             "PARLEY_DB__URL": self.db_url,
@@ -109,6 +79,7 @@ class Topology:
             "PARLEY_BLOBS__S3_SECRET_ACCESS_KEY": "parley-secret",
             "PARLEY_BLOBS__S3_CREATE_BUCKET": "true",
             "PARLEY_AUTH__SECRET_KEY": self.secret,
+            "PARLEY_AUTH__OPEN_REGISTRATION": "false",
             "PARLEY_LIMITS__TRUSTED_PROXIES": '["127.0.0.1"]',
             # Short, so a killed worker's task is reclaimed within a test's patience.
             "PARLEY_WORKERS__RECLAIM_IDLE_S": "3",
@@ -121,48 +92,45 @@ class Topology:
         self._database()
         self.spawn("s3", [str(BIN / "moto_server"), "-p", str(self.ports["s3"])])
         self.start_redis()
-        self._wait(lambda: httpx.get(f"http://127.0.0.1:{self.ports['s3']}/").status_code < 500)
+        s3 = f"http://127.0.0.1:{self.ports['s3']}/"
+        wait_for(lambda: httpx.get(s3).status_code < 500, "the S3 store")
         self.run("parley", "db", "upgrade")
-        self.run(
-            "parley",
-            "users",
-            "create",
-            "--role",
-            "admin",
-            "--email",
-            ADMIN_EMAIL,
-            env={"PARLEY_PASSWORD": ADMIN_PASSWORD},
-        )
+        create = ("parley", "users", "create", "--role", "admin", "--email", ADMIN_EMAIL)
+        self.run(*create, env={"PARLEY_PASSWORD": ADMIN_PASSWORD})
         for name in NODES:
             self.start_node(name)
         for name in WORKERS:
             self.spawn(name, [str(BIN / "parley"), "worker", "--name", name], self.env())
-        nodes = {name: self.ports[name] for name in NODES}
-        (self.root / "nginx").mkdir(exist_ok=True)
-        conf = self.root / "nginx" / "nginx.conf"
-        conf.write_text(nginx_conf(self.root / "nginx", self.ports["lb"], nodes))
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.spawn(
-            "lb", [nginx, "-p", str(self.root / "nginx"), "-c", str(conf), "-g", "daemon off;"]
-        )
-        self._wait(lambda: httpx.get(f"{self.url}/readyz").status_code == 200)
+        prefix = self.root / "nginx"
+        prefix.mkdir(exist_ok=True)
+        conf = prefix / "nginx.conf"
+        conf.write_text(nginx.nginx_conf(prefix, self.ports["lb"], self._nodes()))
+        self.spawn("lb", nginx.command(prefix, conf))
+        wait_for(lambda: httpx.get(f"{self.url}/readyz").status_code == 200, "nginx")
 
     def start_node(self, name: str) -> None:
         env = self.env(PARLEY_SERVER__NODE_ID=name, PARLEY_SERVER__DATA_DIR=str(self.root / name))
         port = str(self.ports[name])
         self.spawn(name, [str(BIN / "parley"), "serve", "--host", "127.0.0.1", "--port", port], env)
-        self._wait(lambda: httpx.get(f"{self.node_url(name)}/readyz").status_code == 200)
+        url = f"{self.node_url(name)}/readyz"
+        wait_for(lambda: httpx.get(url).status_code == 200, name)
 
     def start_redis(self) -> None:
-        port = str(self.ports["redis"])
-        command = ["redis-server", "--port", port, "--bind", "127.0.0.1", "--save", ""]
+        port = self.ports["redis"]
+        command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
         self.spawn("redis", [*command, "--appendonly", "no"])
-        self._wait(lambda: _accepts(int(port)))
+        wait_for(lambda: accepts(port), "redis-server")
 
     def spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+        self.commands[name] = command
         with (self.root / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.root
+                command,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.root,
+                start_new_session=self.detach,
             )
 
     def run(self, *command: str, env: dict[str, str] | None = None) -> None:
@@ -179,58 +147,78 @@ class Topology:
         return (self.root / f"{name}.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        for name in reversed(list(self.processes)):
-            self.processes[name].terminate()
-        for process in list(self.processes.values()):
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.processes.clear()
+        for stage in STAGES:
+            started = [self.processes.pop(n) for n in stage if n in self.processes]
+            for process in started:
+                process.terminate()
+            for process in started:
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
         if self.db_url:
-            self._admin(f'DROP DATABASE IF EXISTS "{make_url(self.db_url).database}" WITH (FORCE)')
+            drop_database(self.postgres, self.db_url)
+
+    def state(self) -> dict[str, Any]:
+        """What `status` and `down` need once this script has exited (deploy/recorded.py)."""
+        processes = {
+            name: {"pid": p.pid, "started": started_at(p.pid), "command": self.commands[name]}
+            for name, p in self.processes.items()
+        }
+        return {
+            "postgres": self.postgres,
+            "db_url": self.db_url,
+            "ports": self.ports,
+            "processes": processes,
+            "stages": STAGES,
+            "ready_urls": {name: f"{self.node_url(name)}/readyz" for name in ("lb", *NODES)},
+            "admin": f"{ADMIN_EMAIL} / {ADMIN_PASSWORD}",
+        }
+
+    def _nodes(self) -> dict[str, int]:
+        return {name: self.ports[name] for name in NODES}
 
     def _database(self) -> None:
         name = f"parley_topology_{uuid.uuid4().hex[:10]}"
-        self._admin(f'CREATE DATABASE "{name}"')
+        asyncio.run(execute(self.postgres, f'CREATE DATABASE "{name}"'))
         self.db_url = make_url(self.postgres).set(database=name).render_as_string(False)
 
-    def _admin(self, statement: str) -> None:
-        asyncio.run(_execute(self.postgres, statement))
 
-    def _wait(self, ready: Callable[[], bool], timeout_s: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                if ready():
-                    return
-            except (OSError, httpx.HTTPError):
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    "the topology did not come up; see the logs in " + str(self.root)
-                )
-            time.sleep(0.2)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--postgres", default=POSTGRES, help="a PostgreSQL URL (admin rights)")
-    parser.add_argument("--dir", type=Path, help="where logs and data go (default: a temp dir)")
-    args = parser.parse_args()
-    root = args.dir or Path(tempfile.mkdtemp(prefix="parley-topology-"))
-    root.mkdir(parents=True, exist_ok=True)
-    topology = Topology(root, postgres=args.postgres)
+def _started(topology: Topology) -> bool:
     try:
         topology.start()
-        print(
-            f"Parley at {topology.url} (nodes {topology.ports['api-1']}, "
-            f"{topology.ports['api-2']}); admin {ADMIN_EMAIL} / {ADMIN_PASSWORD}; "
-            f"logs in {root}",
-            flush=True,
-        )
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"the topology did not start: {exc}; logs in {topology.root}", file=sys.stderr)
+        topology.stop()
+        return False
+    except BaseException:  # Ctrl-C while starting: leave nothing behind
+        topology.stop()
+        raise
+    return True
+
+
+def up(root: Path, postgres: str) -> int:
+    state_file = root / recorded.STATE
+    if state_file.exists():
+        print(f"a topology is recorded in {state_file}; `down` first", file=sys.stderr)
+        return 1
+    root.mkdir(parents=True, exist_ok=True)
+    topology = Topology(root, postgres=postgres, detach=True)
+    if not _started(topology):
+        return 1
+    state_file.write_text(json.dumps(topology.state(), indent=2))
+    print(recorded.banner(topology.state(), root))
+    return 0
+
+
+def foreground(root: Path, postgres: str) -> int:
+    topology = Topology(root, postgres=postgres)
+    if not _started(topology):
+        return 1
+    print(recorded.banner(topology.state(), root), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -238,6 +226,27 @@ def main() -> int:
     finally:
         topology.stop()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=("up", "status", "down", "run")
+    )
+    parser.add_argument("--postgres", default=POSTGRES, help="a PostgreSQL URL (admin rights)")
+    parser.add_argument("--dir", type=Path, help=f"logs, data and state (default {DEFAULT_DIR})")
+    args = parser.parse_args(argv)
+    root: Path = args.dir or DEFAULT_DIR
+    if args.command == "up":
+        return up(root, args.postgres)
+    if args.command == "status":
+        return recorded.status(root)
+    if args.command == "down":
+        return recorded.down(root)
+    # In the foreground nothing outlives the script, so each run gets a directory of its own.
+    root = args.dir or Path(tempfile.mkdtemp(prefix="parley-topology-"))
+    root.mkdir(parents=True, exist_ok=True)
+    return foreground(root, args.postgres)
 
 
 if __name__ == "__main__":

@@ -1,38 +1,46 @@
 """compose.yaml's topology with real processes (deploy/topology.py): nginx in front of two
-nodes, two workers, PostgreSQL, Redis, an S3 store; then faults under live load.
+nodes, two workers, PostgreSQL, Redis, an S3 store; then faults under live load, in order.
 
-- An API node is SIGKILLed while learners stream through nginx: they reconnect through
-  nginx, resume on the other node, and get the final of an undisturbed session with every
-  byte acknowledged; a tutor watching from the other node sees every final.
-- A worker is SIGKILLed in the middle of a rescoring job: the job finishes, each session
-  rescored exactly once.
-- Redis restarts (its data gone): the nodes and workers recover without a restart.
+1. An API node is SIGKILLed while learners stream through nginx and two tutors watch: the
+   learners reconnect through nginx, resume on the other node and get the final of an
+   undisturbed session, with every byte sent acknowledged and stored; the tutor whose
+   socket was on the dead node reconnects from its offset and misses nothing.
+2. A worker is SIGKILLed holding a task of a rescoring job: the job finishes, each session
+   rescored exactly once.
+3. Redis restarts with its data gone: the hub and the workers recover, no Parley restarted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
+import os
+import re
 import time
+import wave
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
-from deploy.topology import ADMIN_EMAIL, ADMIN_PASSWORD, Topology
-from tests.realtime.client import CHUNK_BYTES, JFK, JFK_TEXT, Learner, pcm
+from deploy.topology import Topology
+from tests.deploy.people import Event, School, finals, follow, practise, reach, ws
+from tests.realtime.client import JFK, pcm
 from tests.realtime.observer import Observer
 from tests.services import POSTGRES_URL, require, require_program
 
 pytestmark = pytest.mark.slow
 
-LEARNERS = 4
-AUDIO = pcm(JFK)
+# Learners streaming at once, plus 2 tutors watching; fewer with
+# PARLEY_TEST_TOPOLOGY_LEARNERS=N on a machine where 8 real-time streams are too many.
+LEARNERS = int(os.environ.get("PARLEY_TEST_TOPOLOGY_LEARNERS", "8"))
+AUDIO = pcm(JFK)  # 11 s of speech
+# The figures each scenario measured: `-o log_cli=true --log-cli-level=INFO` shows them.
+log = logging.getLogger("parley.test.topology")
 
 
 @pytest.fixture(scope="module")
@@ -47,159 +55,172 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
         running.stop()
 
 
-def ws(url: str) -> str:
-    return url.replace("http://", "ws://")
+@pytest.fixture(scope="module")
+def school(topology: Topology) -> School:
+    return School(topology.url)
 
 
-class Setup:
-    def __init__(self, topology: Topology) -> None:
-        lb = topology.url
-        admin = httpx.post(
-            f"{lb}/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
-        ).json()["access_token"]
-        self.admin = {"Authorization": f"Bearer {admin}"}
-        course = httpx.post(
-            f"{lb}/v1/courses",
-            json={"title": "Speeches", "status": "published"},
-            headers=self.admin,
-        ).json()
-        self.course = course["id"]
-        self.exercise = httpx.post(
-            f"{lb}/v1/courses/{self.course}/exercises",
-            json={"kind": "read_aloud", "title": "JFK", "reference_text": JFK_TEXT},
-            headers=self.admin,
-        ).json()["id"]
-        self.learners = [self.register(lb, f"learner-{n}") for n in range(LEARNERS)]
-
-    @staticmethod
-    def register(lb: str, name: str) -> str:
-        body = {
-            "email": f"{name}@example.org",
-            "password": "learner password",
-            "display_name": name,
-        }
-        answer = httpx.post(f"{lb}/v1/auth/register", json=body)
-        answer.raise_for_status()
-        token: str = answer.json()["tokens"]["access_token"]
-        return token
+def stored_audio(school: School, session_id: str) -> bytes:
+    """The recording as stored in the S3 store, fetched from the URL the API hands out."""
+    detail = httpx.get(f"{school.lb}/v1/sessions/{session_id}", headers=school.headers).json()
+    assert detail["status"] == "completed", detail
+    with wave.open(io.BytesIO(httpx.get(detail["playback_url"]).content)) as wav:
+        frames: bytes = wav.readframes(wav.getnframes())
+        return frames
 
 
-async def a_session(url: str, token: str, exercise: str, gone: asyncio.Event) -> dict[str, Any]:
-    """Stream the whole clip at real-time pace; on a dropped connection reconnect (through
-    `url`, the load balancer) and resume from what the server holds. Returns the final, the
-    bytes acknowledged and how long each resume took."""
-    sent, resume, resumes, final = 0, None, [], None
-    dropped_at = 0.0
-    while final is None:
-        async with connect(f"{ws(url)}/v1/ws/practice?access_token={token}") as socket:
-            client = Learner(socket)
-            try:
-                if resume is None:
-                    await client.send(type="start", exercise_id=exercise)
-                else:
-                    await client.send(type="start", resume=resume)
-                answer = await client.until("ack", "error")
-                if answer["type"] == "error":
-                    assert answer["code"] == "session_busy", answer  # the dead node's lease
-                    await asyncio.sleep(0.5)
-                    continue
-                if resume is not None:
-                    resumes.append(time.monotonic() - dropped_at)
-                resume = {"session_id": answer["session_id"], "token": answer["resume_token"]}
-                sent = answer["received_bytes"]
-                while sent < len(AUDIO):
-                    await socket.send(AUDIO[sent : sent + CHUNK_BYTES])
-                    sent += CHUNK_BYTES
-                    await asyncio.sleep(0.1)
-                await client.send(type="stop")
-                final = await client.until("final")
-                acknowledged = client.of_type("audio_received")[-1]["bytes"]
-            except (ConnectionClosed, AssertionError) as exc:
-                if isinstance(exc, AssertionError) and "closed before" not in str(exc):
-                    raise
-                dropped_at = time.monotonic()
-                gone.set()
-                await asyncio.sleep(0.2)
-    return {"final": final, "acknowledged": acknowledged, "resumes": resumes}
+def same_final(final: Event) -> Event:
+    return {k: v for k, v in final.items() if k != "session_id"}
 
 
-async def test_the_topology_survives_its_faults(
-    topology: Topology, record_property: Callable[[str, object], None]
+async def test_an_api_node_dies_mid_session(
+    topology: Topology, school: School, record_property: Callable[[str, object], None]
 ) -> None:
-    setup = Setup(topology)
     lb = topology.url
-    never = asyncio.Event()
-    undisturbed = await a_session(lb, setup.learners[0], setup.exercise, never)
+    undisturbed = await practise(lb, school.person("learner"), school.exercise, AUDIO)
+    learners = [school.person("learner") for _ in range(LEARNERS)]
 
-    # A tutor (the admin) watches the course from api-2, which stays up.
-    watch = f"{ws(topology.node_url('api-2'))}/v1/ws/observe?access_token="
-    token = setup.admin["Authorization"].removeprefix("Bearer ")
-    async with connect(watch + token) as socket:
-        tutor = Observer(socket)
-        subscribed = await tutor.subscribe("course", setup.course)
-        assert subscribed["type"] == "subscribed"
+    def all_finals(events: list[Event]) -> bool:
+        return len(finals(events)) >= LEARNERS
 
-        dropped = asyncio.Event()
-        learners = [
-            asyncio.create_task(a_session(lb, learner, setup.exercise, dropped))
-            for learner in setup.learners
-        ]
-        await asyncio.sleep(4)  # mid-utterance for every learner
-        topology.kill("api-1")
-        results = await asyncio.gather(*learners)
-        finals = {r["final"]["session_id"] for r in results}
-        await tutor.wait(
-            lambda m: (
-                m["type"] == "event"
-                and m["event"]["message"]["type"] == "final"
-                and finals <= {e["event"]["session_id"] for e in tutor.events()}
-            )
-        )
-        await tutor.aclose()
+    # The admin watches from api-2, which stays up; the course's tutor from api-1, which
+    # dies: that tutor comes back through nginx.
+    admin = [topology.node_url("api-2")]
+    watching = asyncio.create_task(follow(admin, school.admin, school.course, all_finals))
+    tutor_urls = [topology.node_url("api-1"), lb]
+    tutoring = asyncio.create_task(follow(tutor_urls, school.tutor, school.course, all_finals))
+    await asyncio.sleep(1)  # both subscribed
+    sessions = [
+        asyncio.create_task(practise(lb, token, school.exercise, AUDIO)) for token in learners
+    ]
+    await asyncio.sleep(4)  # mid-utterance for every learner
+    topology.kill("api-1")
+    results = await asyncio.gather(*sessions)
+    async with asyncio.timeout(60):
+        watched, tutored = await watching, await tutoring
 
-    assert dropped.is_set()  # some learners were on the node that died
-    moved = [r for r in results if r["resumes"]]
+    moved = [r for r in results if r.resumes_s]
+    identical = sum(same_final(r.final) == same_final(undisturbed.final) for r in results)
+    lost = sum(len(AUDIO) - r.acknowledged for r in results)
     assert moved, "no session was on the killed node"
     for result in results:
-        assert result["final"]["transcript"] == undisturbed["final"]["transcript"]
-        assert result["acknowledged"] == len(AUDIO)  # not a byte lost
-    resume_s = [s for r in moved for s in r["resumes"]]
-    record_property("sessions_moved", len(moved))
-    record_property("resume_s", [round(s, 2) for s in resume_s])
+        assert same_final(result.final) == same_final(undisturbed.final)
+        assert result.acknowledged == len(AUDIO)  # not a byte lost...
+        assert stored_audio(school, result.final["session_id"]) == AUDIO  # ...nor changed
+    ids = {r.final["session_id"] for r in results}
+    assert finals(watched.events) == finals(tutored.events) == ids
+    # The tutor got the events of the course once each, in order, across the node's death.
+    assert tutored.reconnects == 1
+    offsets = [e["offset"] for e in tutored.events]
+    assert offsets == list(range(tutored.first + 1, tutored.first + 1 + len(offsets)))
+    by_offset = {e["offset"]: e for e in watched.events}
+    assert all(by_offset[e["offset"]] == e for e in tutored.events)
 
-    # A worker dies in the middle of a rescoring job: the job finishes, each session once.
-    job = await rescore_and_kill(topology, setup)
-    assert job["status"] == "completed" and job["done"] == job["total"] == LEARNERS + 1
-    assert await evaluations_of(topology, job["id"]) == LEARNERS + 1
-
-    # Redis restarts without its data: the nodes and the remaining worker recover.
-    topology.kill("redis")
-    topology.start_redis()
-    topology.start_node("api-1")  # the node killed above comes back for the cross-node check
-    await cross_node_watch(topology, setup)
-    async with httpx.AsyncClient(headers=setup.admin) as http:
-        scope = {"session_ids": [undisturbed["final"]["session_id"]]}
-        again = await http.post(f"{lb}/v1/rescore-jobs", json={"scope": scope})
-    assert again.status_code == 201, again.text
-    assert (await finished(lb, setup, again.json()["id"]))["done"] == 1
+    resume_s = sorted(round(s, 2) for r in moved for s in r.resumes_s)
+    figures = {
+        "sessions_moved": len(moved),
+        "resume_s": resume_s,
+        "bytes_lost": lost,
+        "finals_identical": f"{identical}/{len(results)}",
+        "node_full": sum(r.refused.count("node_full") for r in results),
+    }
+    for name, value in figures.items():
+        record_property(name, value)
+    log.info("api node killed: %s", figures)
 
 
-async def rescore_and_kill(topology: Topology, setup: Setup) -> dict[str, Any]:
+async def test_a_worker_dies_holding_a_task(
+    topology: Topology, school: School, record_property: Callable[[str, object], None]
+) -> None:
     lb = topology.url
-    async with httpx.AsyncClient(headers=setup.admin) as http:
-        job = await http.post(f"{lb}/v1/rescore-jobs", json={"scope": {"course_id": setup.course}})
+    async with httpx.AsyncClient(headers=school.headers) as http:
+        job = await http.post(f"{lb}/v1/rescore-jobs", json={"scope": {"course_id": school.course}})
     assert job.status_code == 201, job.text
-    job_id = job.json()["id"]
+    job_id, total = job.json()["id"], job.json()["total"]
+    assert total == LEARNERS + 1  # the sessions of the first test
+    started = time.monotonic()
+    held = re.compile(rf"rescoring session (\S+) \(job {job_id}\)")
     async with asyncio.timeout(30):
-        # The worker's log is the only sign that it holds a task of this job.
-        while f"(job {job_id})" not in topology.log("worker-1"):  # noqa: ASYNC110
+        while not (match := held.search(topology.log("worker-1"))):  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-    topology.kill("worker-1")  # holding a task: it is reclaimed and done by worker-2
-    return await finished(lb, setup, job_id)
+    topology.kill("worker-1")  # holding the task: worker-2 takes it once it lies idle
+    done = await finished(lb, school, job_id)
+
+    assert (done["status"], done["done"], done["failed"]) == ("completed", total, 0)
+    # The task the dead worker held was handed out again, to the other worker.
+    assert f"rescoring session {match[1]} (job {job_id}), attempt 2" in topology.log("worker-2")
+    count, sessions = await evaluations_of(topology, job_id)
+    assert count == sessions == total  # one evaluation per session, none twice
+    async with httpx.AsyncClient(headers=school.headers) as http:
+        listed = await http.get(f"{lb}/v1/sessions", params={"course_id": school.course})
+        assert len(listed.json()["items"]) == total
+        for item in listed.json()["items"]:
+            detail = (await http.get(f"{lb}/v1/sessions/{item['id']}")).json()
+            assert sorted(e["version"] for e in detail["evaluations"]) == [1, 2]
+    job_s = round(time.monotonic() - started, 1)
+    record_property("job_s", job_s)
+    log.info("worker killed: a job of %d sessions completed in %.1f s", total, job_s)
 
 
-async def finished(lb: str, setup: Setup, job_id: str) -> dict[str, Any]:
-    async with asyncio.timeout(90), httpx.AsyncClient(headers=setup.admin) as http:
+async def test_redis_restarts_under_the_hub(
+    topology: Topology, school: School, record_property: Callable[[str, object], None]
+) -> None:
+    topology.start_node("api-1")  # killed in the first test: both nodes live through this
+    parley = {n: p for n, p in topology.processes.items() if n not in ("redis", "s3")}
+    learner = school.person("learner")
+    watch = f"{ws(topology.node_url('api-2'))}/v1/ws/observe?access_token={school.tutor}"
+    tutor = Observer(await reach(watch))
+    try:
+        assert (await tutor.subscribe("course", school.course))["type"] == "subscribed"
+        killed = time.monotonic()
+        topology.kill("redis")
+        topology.start_redis()  # empty: no persistence, as a Redis without a volume
+        # The node finds out by itself, with nothing published meanwhile, and says so.
+        reload = await tutor.wait(lambda m: m["type"] == "reload", limit_s=30)
+        reload_s = time.monotonic() - killed
+        assert reload["reason"] == "epoch_changed"  # the history went with Redis's data
+        await both_ready(topology)
+        ready_s = time.monotonic() - killed
+
+        # A learner on api-1, watched from api-2: only Redis joins them.
+        seen = len(tutor.messages)
+        assert (await tutor.subscribe("course", school.course))["type"] == "subscribed"
+        result = await practise(topology.node_url("api-1"), learner, school.exercise, AUDIO)
+        event = await tutor.wait(
+            lambda m: (
+                m["type"] == "event"
+                and m["event"]["session_id"] == result.final["session_id"]
+                and m["event"]["message"]["type"] == "final"
+            ),
+            after=seen,
+        )
+    finally:
+        await tutor.aclose()
+    assert event["event"]["message"] == result.final
+    assert event["event"]["node"] == "api-1" and event["offset"] is not None  # via Redis
+    started = [e for e in tutor.events() if e["event"]["session_id"] == result.final["session_id"]]
+    assert started[0]["event"]["message"]["type"] == "session_started"  # live from its start
+
+    async with httpx.AsyncClient(headers=school.headers) as http:
+        scope = {"session_ids": [result.final["session_id"]]}
+        again = await http.post(f"{topology.url}/v1/rescore-jobs", json={"scope": scope})
+    assert again.status_code == 201, again.text
+    assert (await finished(topology.url, school, again.json()["id"]))["done"] == 1
+    assert all(p.poll() is None for p in parley.values())  # nothing of Parley restarted
+    record_property("reload_s", round(reload_s, 2))
+    record_property("ready_s", round(ready_s, 2))
+    log.info("redis killed and restarted: reload after %.2f s, ready %.2f s", reload_s, ready_s)
+
+
+async def both_ready(topology: Topology) -> None:
+    urls = [f"{topology.node_url(n)}/readyz" for n in ("api-1", "api-2")]
+    async with asyncio.timeout(60), httpx.AsyncClient() as http:
+        while [(await http.get(url)).status_code for url in urls] != [200, 200]:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+
+
+async def finished(lb: str, school: School, job_id: str) -> dict[str, Any]:
+    async with asyncio.timeout(90), httpx.AsyncClient(headers=school.headers) as http:
         while True:
             job: dict[str, Any] = (await http.get(f"{lb}/v1/rescore-jobs/{job_id}")).json()
             if job["status"] not in ("pending", "running"):
@@ -207,53 +228,14 @@ async def finished(lb: str, setup: Setup, job_id: str) -> dict[str, Any]:
             await asyncio.sleep(0.5)
 
 
-async def evaluations_of(topology: Topology, job_id: str) -> int:
+async def evaluations_of(topology: Topology, job_id: str) -> tuple[int, int]:
+    """The job's stored evaluations, and the distinct sessions they belong to."""
     engine = create_async_engine(topology.db_url)
     try:
         async with engine.connect() as db:
-            query = text("SELECT count(*) FROM evaluations WHERE rescore_job_id = :job")
-            return int((await db.execute(query, {"job": job_id})).scalar_one())
+            query = "SELECT count(*), count(DISTINCT session_id) FROM evaluations"
+            row = await db.execute(text(f"{query} WHERE rescore_job_id = :job"), {"job": job_id})
+            count, sessions = row.one()
+            return int(count), int(sessions)
     finally:
         await engine.dispose()
-
-
-async def cross_node_watch(topology: Topology, setup: Setup) -> None:
-    """A learner on api-1, watched live from api-2: only Redis joins them."""
-    token = setup.admin["Authorization"].removeprefix("Bearer ")
-    watch = f"{ws(topology.node_url('api-2'))}/v1/ws/observe?access_token={token}"
-    async with asyncio.timeout(60):
-        while True:  # the hub reconnects on its own schedule
-            async with httpx.AsyncClient() as http:
-                ready = [
-                    (await http.get(f"{topology.node_url(n)}/readyz")).status_code
-                    for n in ("api-1", "api-2")
-                ]
-            if ready == [200, 200]:
-                break
-            await asyncio.sleep(0.5)
-    async with connect(watch) as socket:
-        tutor = Observer(socket)
-        assert (await tutor.subscribe("course", setup.course))["type"] == "subscribed"
-        learner = Setup.register(topology.url, "after-redis")
-        result = await a_session(
-            topology.node_url("api-1"), learner, setup.exercise, asyncio.Event()
-        )
-        event = await tutor.wait(
-            lambda m: (
-                m["type"] == "event"
-                and m["event"]["session_id"] == result["final"]["session_id"]
-                and m["event"]["message"]["type"] == "final"
-            )
-        )
-        assert event["event"]["message"]["transcript"] == result["final"]["transcript"]
-        await tutor.aclose()
-
-
-def test_the_generated_nginx_config_is_compose_s(tmp_path: Path) -> None:
-    from deploy.topology import nginx_conf
-
-    conf = nginx_conf(tmp_path, 9000, {"api-1": 9001, "api-2": 9002})
-    assert "server 127.0.0.1:9001 max_fails=2 fail_timeout=5s;" in conf
-    assert "server 127.0.0.1:9002 max_fails=2 fail_timeout=5s;" in conf
-    assert "api-1" not in conf and "listen 127.0.0.1:9000;" in conf
-    assert "proxy_set_header Upgrade $http_upgrade;" in conf
