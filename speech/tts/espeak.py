@@ -54,7 +54,7 @@ class EspeakVoice:
 
     async def version(self) -> str:
         if self._version is None:
-            out = (await self._run(["--version"], b"")).decode(errors="replace")
+            out = (await self._run(["--version"], None)).decode(errors="replace")
             # "eSpeak NG text-to-speech: 1.51  Data at: /usr/lib/.../espeak-ng-data"
             found = re.search(r"text-to-speech:\s*(\S+)", out)
             self._version = found.group(1) if found else out.strip()[:40]
@@ -72,7 +72,7 @@ class EspeakVoice:
     async def close(self) -> None:
         return None
 
-    async def _run(self, args: Sequence[str], stdin: bytes, *, voice: str = "") -> bytes:
+    async def _run(self, args: Sequence[str], stdin: bytes | None, *, voice: str = "") -> bytes:
         # Looked up on every call, so installing the package takes effect without a restart.
         binary = shutil.which(self.path)
         if binary is None:
@@ -82,7 +82,8 @@ class EspeakVoice:
                 process = await asyncio.create_subprocess_exec(
                     binary,
                     *args,
-                    stdin=asyncio.subprocess.PIPE,
+                    # No input: no pipe that a fast exit could close under our write.
+                    stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                     stderr=asyncio.subprocess.PIPE,
                 )
@@ -90,7 +91,7 @@ class EspeakVoice:
                 raise TtsUnavailable(f"{INSTALL} ({binary} cannot run: {exc})") from exc
             try:
                 async with asyncio.timeout(self.timeout_s):
-                    out, err = await process.communicate(stdin)
+                    out, err = await self._communicate(process, stdin)
             except TimeoutError as exc:
                 raise TtsUnavailable(
                     f"model audio unavailable: espeak-ng took over {self.timeout_s:g} s"
@@ -106,3 +107,17 @@ class EspeakVoice:
                 raise UnknownVoice(voice, self.name)
             raise TtsError(f"espeak-ng failed ({process.returncode}): {message[:200]}")
         return out
+
+    @staticmethod
+    async def _communicate(
+        process: asyncio.subprocess.Process, stdin: bytes | None
+    ) -> tuple[bytes, bytes]:
+        try:
+            return await process.communicate(stdin)
+        except (BrokenPipeError, ConnectionResetError, RuntimeError):
+            # It exited before taking its input (uvloop reports the closed pipe with a
+            # RuntimeError): its exit status and stderr say why, as after any failure.
+            assert process.stdout is not None and process.stderr is not None
+            out, err = await process.stdout.read(), await process.stderr.read()
+            await process.wait()
+            return out, err
