@@ -47,6 +47,7 @@ from rest.routes import (
     exercises,
     health,
     model_audio,
+    recommendations,
     rescore_jobs,
     sessions,
     statistics,
@@ -73,6 +74,7 @@ ROUTERS: list[Router] = [
     sessions.router,
     tutor.router,
     statistics.router,
+    recommendations.router,
     rescore_jobs.router,
     audit.router,
 ]

@@ -182,7 +182,11 @@ async def exercise(
     row = (await db.execute(stmt)).one_or_none()
     if row is None:
         raise NotFound("exercise not found")
-    return row[0], Seen(row[1], _role(row[2]))
+    found, view = row[0], Seen(row[1], _role(row[2]))
+    # Another learner's drill (storage.drills) is as good as absent to everyone but staff.
+    if found.for_learner_id not in (None, who.user_id) and not view.can_manage(who):
+        raise NotFound("exercise not found")
+    return found, view
 
 
 async def exercises(
@@ -193,9 +197,13 @@ async def exercises(
     limit: int,
     offset: int,
     open_at: datetime | None = None,
+    viewer: uuid.UUID | None = None,
 ) -> Sequence[Exercise]:
-    """`open_at`: only exercises open at that instant (what a learner is shown)."""
+    """`open_at`: only exercises open at that instant (what a learner is shown); `viewer`:
+    leave out drills made for anyone else (what a learner is shown)."""
     stmt = select(Exercise).where(Exercise.course_id == course_id)
+    if viewer is not None:
+        stmt = stmt.where(or_(Exercise.for_learner_id.is_(None), Exercise.for_learner_id == viewer))
     if not include_archived:
         stmt = stmt.where(Exercise.archived.is_(False))
     if open_at is not None:

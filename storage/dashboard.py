@@ -136,9 +136,12 @@ async def learners(
     return found, len(rows) > limit
 
 
-async def _learner(db: AsyncSession, principal: Principal, learner_id: uuid.UUID) -> Person:
+async def learner(db: AsyncSession, principal: Principal, learner_id: uuid.UUID) -> Person:
+    """The learner if `principal` is an admin, the learner, or teaches them; else NotFound."""
     stmt = select(User.id, User.display_name).where(User.id == learner_id)
-    if principal.role is not Role.ADMIN:
+    if principal.role is Role.LEARNER:
+        stmt = stmt.where(User.id == principal.user_id)
+    elif principal.role is not Role.ADMIN:
         stmt = stmt.where(teaches_learner(principal.user_id, learner_id))
     row = (await db.execute(stmt)).one_or_none()
     if row is None:
@@ -156,7 +159,7 @@ async def progress(
     limit: int,
 ) -> Progress:
     """The latest `limit` scored sessions (oldest first) and per-exercise figures."""
-    learner = await _learner(db, principal, learner_id)
+    found = await learner(db, principal, learner_id)
     scope = [PracticeSession.learner_id == learner_id, *_sessions_scope(principal, course_id)]
     if since is not None:
         scope.append(PracticeSession.started_at >= as_utc(since))
@@ -231,4 +234,4 @@ async def progress(
         )
         for r in (await db.execute(per_exercise)).all()
     ]
-    return Progress(learner, series, exercises)
+    return Progress(found, series, exercises)

@@ -198,6 +198,10 @@ class Exercise(Base):
     # takes the server's default.
     tts_voice: Mapped[str | None] = mapped_column(String(40))
     tts_rate: Mapped[int | None] = mapped_column(Integer)
+    # A drill made for one learner (storage.drills): only they and the course's staff see it.
+    for_learner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -76,6 +76,8 @@ async def exercise_for(
         raise NotFound("exercise not found", code="exercise_not_found")
     exercise, role = row
     staff = who.is_admin or (who.role is Role.TUTOR and role == EnrolmentRole.TUTOR.value)
+    if not staff and exercise.for_learner_id not in (None, who.user_id):
+        raise NotFound("exercise not found", code="exercise_not_found")  # another's drill
     if not staff and not schedule.is_open(exercise, now or datetime.now(UTC)):
         assert exercise.available_from is not None  # is_open says so
         raise schedule.not_available(exercise.available_from)

@@ -95,6 +95,7 @@ async def list_exercises(request: Request) -> Response:
             limit=q.limit,
             offset=q.offset,
             open_at=None if view.can_manage(who) else datetime.now(UTC),
+            viewer=None if view.can_manage(who) else who.user_id,
         )
     return deps.respond([ExerciseOut.model_validate(e) for e in found])
 

@@ -220,6 +220,10 @@ class ExerciseOut(BaseModel):
     due_at: UtcDateTime | None = Field(description=DUE_AT)
     tts_voice: str | None = Field(description="Voice of the model audio; null: the default.")
     tts_rate: int | None = Field(description="Speed of the model audio in percent; null: 100.")
+    for_learner_id: uuid.UUID | None = Field(
+        description="A drill made for this learner (GET /v1/recommendations): only they and "
+        "the course's staff see it; null for every exercise a tutor wrote."
+    )
     created_at: UtcDateTime
     updated_at: UtcDateTime
 

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { progressChart } from "./chart.js";
 import { h, when } from "./dom.js";
+import { practiseNext } from "./practise-next.js";
 
 const PAGE = 100;
 
@@ -46,5 +47,7 @@ export async function sessionList(learnerId, testid, say) {
 /** @param {{show: (...c: Node[]) => void, say: (t: string) => void}} page */
 export async function historyPage(page) {
   const { nodes } = await sessionList(null, "history-row", page.say);
-  page.show(h("h1", {}, "History"), ...nodes);
+  // Recommendations are a learner's own; staff read them per learner on the tutor's desk.
+  const next = page.me.role === "learner" ? await practiseNext(null, page.say) : null;
+  page.show(h("h1", {}, "History"), next, ...nodes);
 }

@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { h, when } from "./dom.js";
 import { sessionList } from "./history.js";
+import { practiseNext } from "./practise-next.js";
 
 const round = (n) => (n === null ? "–" : String(Math.round(n)));
 
@@ -24,8 +25,9 @@ function exerciseTable(exercises) {
 export async function learnerPage(page, learnerId) {
   const progress = await api("GET", `/v1/tutor/learners/${learnerId}/progress`);
   const { nodes } = await sessionList(learnerId, "tutor-session-row", page.say);
+  const next = await practiseNext(learnerId, page.say);
   page.show(h("h1", {}, progress.learner.display_name),
     h("p", {}, h("a", { href: "/tutor" }, "← All learners")),
-    h("h2", {}, "Progress"), nodes[0], exerciseTable(progress.exercises),
+    h("h2", {}, "Progress"), nodes[0], exerciseTable(progress.exercises), next,
     h("h2", {}, "Sessions"), ...nodes.slice(1));
 }
