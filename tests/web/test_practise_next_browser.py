@@ -76,7 +76,9 @@ def test_a_learner_drills_the_word_they_keep_missing(server: Server) -> None:
         drill.click()
         wait.until(lambda d: "/exercises/" in d.current_url)
         assert driver.current_url.removeprefix(server.url) != f"/exercises/{exercise['id']}"
-        wait.until(lambda d: "Nation." in d.find_element(By.TAG_NAME, "main").text)
+        # The drill reads its words first ("Nation, ..."), then the phrases they were missed in.
+        reference = wait.until(seen.visibility_of_element_located(by_id("reference"))).text
+        assert "nation" in reference.split(".")[0].lower() and reference != MISREAD
 
     with chromium(None) as driver:
         wait = WebDriverWait(driver, 60)

@@ -25,8 +25,9 @@ function spotRow(spot, testid) {
  * @param {(t: string) => void} say
  */
 export async function practiseNext(learnerId, say) {
-  const path = learnerId ? `/v1/tutor/learners/${learnerId}/recommendations` : "/v1/recommendations";
-  const r = await api("GET", path);
+  const r = learnerId
+    ? await api("GET", `/v1/tutor/learners/${learnerId}/recommendations`)
+    : await api("GET", "/v1/recommendations");
   if (!r.words.length && !r.sounds.length) {
     return h("section", { class: "card", "data-testid": "practise-next" },
       h("h2", {}, "Practise next"),
