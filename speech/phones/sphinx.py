@@ -14,11 +14,9 @@ from a pool. Pocketsphinx holds the GIL while it decodes.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import queue
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +35,10 @@ _FORCED = "forced"
 _SILENCE_WORD = "SIL.w"
 _NOISE_FLOOR = 1e-3  # -60 dBFS
 _CHUNK_BYTES = 2 * 16000 // 4  # 0.25 s of 16-bit samples
+# A word without a pronunciation is aligned to a chain of at most this many phones, each
+# any phone. Not a loop: the search loses every path through a cycle of the grammar
+# when it sits between two words.
+_GARBAGE_PHONES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +71,17 @@ class Decoders:
     """A pool of decoders, each with the phone words and the free loop loaded; `decode`
     borrows one per call (a decoder is not thread-safe)."""
 
-    def __init__(self, *, beam: float = 1e-40, compute_all: bool = True) -> None:
+    def __init__(
+        self, *, beam: float = 1e-80, compute_all: bool = True, downsample: int = 1
+    ) -> None:
         self._beam = beam
         self._compute_all = compute_all
+        self._downsample = downsample
         self._idle: queue.SimpleQueue[_Decoder] = queue.SimpleQueue()
 
     def _make(self) -> _Decoder:
         decoder = pocketsphinx.Decoder(
-            loglevel="ERROR",
+            loglevel="FATAL",
             dict=os.devnull,  # the only words are phones (see `_Decoder`)
             lm=None,
             compallsen=self._compute_all,
@@ -84,8 +89,9 @@ class Decoders:
             bestpath=False,  # segments from the search itself, in its own score units
             beam=self._beam,
             pbeam=self._beam,
+            ds=self._downsample,
         )
-        means = pocketsphinx.Decoder(loglevel="ERROR", dict=os.devnull, lm=None)
+        means = pocketsphinx.Decoder(loglevel="FATAL", dict=os.devnull, lm=None)
         return _Decoder(decoder, means)
 
     @contextmanager
@@ -107,17 +113,19 @@ class Decoders:
         # A microphone's noise floor, the same for every call: the front end misreads
         # digital silence (runs of exact zeros, as in synthetic or noise-gated audio).
         floor = np.random.default_rng(0).normal(0.0, _NOISE_FLOOR, len(audio16k))
-        pcm = np.clip(np.round((audio16k + floor) * 32768.0), -32768, 32767)
-        pcm = pcm.astype("<i2").tobytes()
+        scaled = np.clip(np.round((audio16k + floor) * 32768.0), -32768, 32767)
+        pcm = scaled.astype("<i2").tobytes()
         with self._borrow() as decoder:
             return decoder.decode(pcm, words)
 
 
 class _Decoder:
-    """Dictionary words are phones: "AA.i" begins a word, "AA.m" continues one, "SIL.w"
-    is silence between words. Each word of a reference becomes a chain of them in the
-    forced grammar (one branch per pronunciation), so one pass aligns every phone and
-    the word-initial marks tell where each word begins."""
+    """Dictionary words are phones: "AA.i" begins a word, "AA.m" continues one, "AA.g"
+    stands in a word with no known pronunciation, "SIL.w" is silence between words. Each
+    word of a reference becomes a chain of them in the forced grammar (one branch per
+    pronunciation; a few of any phone for a word without one, so its audio is not
+    stretched over its neighbours' phones), so one pass aligns every phone and the
+    word-initial marks tell where each word begins."""
 
     def __init__(self, decoder: pocketsphinx.Decoder, means: pocketsphinx.Decoder) -> None:
         self._ps = decoder
@@ -125,6 +133,7 @@ class _Decoder:
         for phone in sorted(PHONES):
             decoder.add_word(f"{phone}.i", phone, False)
             decoder.add_word(f"{phone}.m", phone, False)
+            decoder.add_word(f"{phone}.g", phone, False)
         decoder.add_word(_SILENCE_WORD, SILENCE, True)
         decoder.add_allphone_file(_FREE, None)  # no phone LM: the acoustically best phones
         means.add_word(_SILENCE_WORD, SILENCE, True)
@@ -191,7 +200,8 @@ def _grammar(
     ps: pocketsphinx.Decoder, words: Sequence[Sequence[Sequence[str]]]
 ) -> pocketsphinx.FsgModel:
     """Optional silence, then each word's pronunciations side by side, then optional
-    silence, and so on to the end."""
+    silence, and so on to the end. Every transition weighs 1: the acoustic score alone
+    chooses a variant and where silences go."""
     transitions: list[tuple[int, int, float] | tuple[int, int, float, str]] = []
     state = 0
     count = 1
@@ -203,10 +213,14 @@ def _grammar(
 
     for prons in words:
         variants = sorted({tuple(base(p) for p in pron) for pron in prons if pron})
-        if not variants:
-            continue
         entry, end = new(), new()
         transitions += [(state, entry, 1.0), (state, entry, 1.0, _SILENCE_WORD)]
+        at = entry
+        for _ in range(0 if variants else _GARBAGE_PHONES):  # 1 to _GARBAGE_PHONES of any
+            step = new()
+            transitions += [(at, step, 1.0, f"{phone}.g") for phone in sorted(PHONES)]
+            transitions.append((step, end, 1.0))
+            at = step
         for variant in variants:
             at = entry
             for k, phone in enumerate(variant):
