@@ -21,9 +21,9 @@ class PhoneResult:
     `phone` is ARPAbet without stress, `ipa` the IPA of the pronunciation's phone (an
     unstressed AH is a schwa), `accuracy` 0-100, `heard_as` the ARPAbet phone a free phone
     recogniser heard over most of its frames (None: silence there), times in seconds from
-    the start of the recording. `gop` (goodness of pronunciation, nats per 10 ms frame, 0
-    or above when the expected phone fits as well as any) and `frames` are evidence for
-    the scorer, not part of the result a learner sees.
+    the start of the recording. `gop` (goodness of pronunciation, nats per 10 ms frame,
+    about 0 when the expected phone fits as well as any) and `frames` are the measurement
+    behind `accuracy`, kept for analysis; they are not part of `to_dict()`.
     """
 
     phone: str

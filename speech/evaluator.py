@@ -180,11 +180,7 @@ class LocalEvaluator:
         forced = self._force(
             audio16k, transcript.segments, ref_words, pairs, ref_tokens, heard_tokens, heard
         )
-        phones: list[PhonesOfWord] = [()] * len(ref_words)
-        if self._phones is not None:
-            phones = self._phones.reading(
-                audio16k, ref_words, pairs, ref_tokens, heard_tokens, heard
-            )
+        phones = self._phones_of(audio16k, ref_words, pairs, ref_tokens, heard_tokens, heard)
 
         results: list[WordResult] = []
         goodness: list[float | None] = []
@@ -221,6 +217,25 @@ class LocalEvaluator:
             results.append(_inserted(pair, heard_tokens, heard))
         completeness = said / len(ref_words) if ref_words else 0.0
         return ReadAloudAnalysis(tuple(results), tuple(goodness), completeness, tuple(forced))
+
+    def _phones_of(
+        self,
+        audio16k: Samples,
+        ref_words: list[str],
+        pairs: list[Pair],
+        ref_tokens: list[Token],
+        heard_tokens: list[Token],
+        heard: list[Word],
+    ) -> list[PhonesOfWord]:
+        """Per reference word, its phones; none at all rather than a failed evaluation."""
+        none: list[PhonesOfWord] = [()] * len(ref_words)
+        if self._phones is None:
+            return none
+        try:
+            return self._phones.reading(audio16k, ref_words, pairs, ref_tokens, heard_tokens, heard)
+        except Exception:
+            log.warning("phones of a reading failed", exc_info=True)
+            return none
 
     def _force(
         self,

@@ -136,6 +136,13 @@ def test_silence_gives_no_phones_and_no_error(
         assert PhoneAligner().words(audio, JFK_TEXT.split()) == [()] * 22
 
 
+@pytest.mark.parametrize(
+    ("owner", "method", "logger", "message"),
+    [
+        (Decoders, "decode", "speech.phones.aligner", "phone alignment failed"),
+        (PhoneAligner, "reading", "speech.evaluator", "phones of a reading failed"),
+    ],
+)
 def test_an_alignment_failure_leaves_the_evaluation_whole(
     model: SpeechModel,
     jfk: Samples,
@@ -143,15 +150,19 @@ def test_an_alignment_failure_leaves_the_evaluation_whole(
     correct: Evaluation,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    owner: type,
+    method: str,
+    logger: str,
+    message: str,
 ) -> None:
-    def broken(self: Decoders, audio16k: Samples, words: object) -> None:
+    def broken(*args: object) -> None:
         raise RuntimeError("decoder failed")
 
-    monkeypatch.setattr(Decoders, "decode", broken)
+    monkeypatch.setattr(owner, method, broken)
     evaluator = LocalEvaluator(model, phones=PhoneAligner())
-    with caplog.at_level(logging.WARNING, logger="speech.phones.aligner"):
+    with caplog.at_level(logging.WARNING, logger=logger):
         result = evaluator.read_aloud(jfk, jfk_heard, JFK_TEXT)
-    assert "phone alignment failed" in caplog.text
+    assert message in caplog.text
     assert all(w.phones == () for w in result.words)
     assert result.scores == correct.scores
     assert [w.accuracy for w in result.words] == [w.accuracy for w in correct.words]
