@@ -9,6 +9,7 @@ from typing import Any
 from speech.batching import PassScheduler
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
+from speech.phones import PhoneAligner
 from speech.ports import Samples, Transcriber
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
@@ -36,9 +37,15 @@ class WhisperEngine:
         async with self._lock:
             if self._model is None:
                 model = await asyncio.to_thread(SpeechModel.load, self.settings)
+                phones = None
+                if self.settings.phones:
+                    phones = PhoneAligner(max_audio_s=self.settings.phones_max_audio_s)
                 if warm:
                     await warm_up(model)
-                self._model, self._evaluator = model, LocalEvaluator(model)
+                    if phones is not None:
+                        await asyncio.to_thread(phones.warm_up)
+                self._model = model
+                self._evaluator = LocalEvaluator(model, phones=phones)
                 self._scheduler = PassScheduler(
                     model,
                     workers=self.settings.max_concurrent_inference,

@@ -15,11 +15,45 @@ ExerciseKind = Literal["read_aloud", "open_response"]
 
 
 @dataclass(frozen=True, slots=True)
+class PhoneResult:
+    """One expected phone of a reference word as it was said (`speech.phones`).
+
+    `phone` is ARPAbet without stress, `ipa` the IPA of the pronunciation's phone (an
+    unstressed AH is a schwa), `accuracy` 0-100, `heard_as` the ARPAbet phone a free phone
+    recogniser heard over most of its frames (None: silence there), times in seconds from
+    the start of the recording. `gop` (goodness of pronunciation, nats per 10 ms frame,
+    about 0 when the expected phone fits as well as any) and `frames` are the measurement
+    behind `accuracy`, kept for analysis; they are not part of `to_dict()`.
+    """
+
+    phone: str
+    ipa: str
+    accuracy: int
+    heard_as: str | None
+    start: float
+    end: float
+    gop: float
+    frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phone": self.phone,
+            "ipa": self.ipa,
+            "accuracy": self.accuracy,
+            "heard_as": self.heard_as,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class WordResult:
     """One reference word (or one extra heard word: `expected` is None).
 
     `accuracy` is 0-100 (0 for an omitted word, None for an inserted one); times are
-    seconds from the start of the recording, None when the word was not heard.
+    seconds from the start of the recording, None when the word was not heard. `phones`:
+    the expected phones of a reference word that was said, empty for any other word or
+    when they could not be aligned.
     """
 
     expected: str | None
@@ -28,6 +62,7 @@ class WordResult:
     accuracy: int | None
     start: float | None
     end: float | None
+    phones: tuple[PhoneResult, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +72,7 @@ class WordResult:
             "accuracy": self.accuracy,
             "start": self.start,
             "end": self.end,
+            "phones": [p.to_dict() for p in self.phones],
         }
 
 

@@ -16,6 +16,7 @@ from speech.feedback import local_feedback
 from speech.fluency import measure_fluency, measure_lexicon
 from speech.frames import HOP, MAX_FRAMES
 from speech.model import SpeechModel
+from speech.phones import PhoneAligner, PhonesOfWord
 from speech.pronunciation import ForcedWord, force, forced_text
 from speech.scorer.features import evidence
 from speech.scorer.linear import TrainedScorer
@@ -50,12 +51,19 @@ class LocalEvaluator:
     """`scorer`: the trained utterance scorer (default: the committed artefact, loaded
     now); `hand_tuned`: score with `speech.scoring`'s formulas alone (the baseline the
     trained scorer is measured against). Word-level results come from those formulas
-    either way."""
+    either way. `phones`: what gives a reading's words their phones (`speech.phones`);
+    None, words have none. The phones are detail for the learner: no score reads them."""
 
     def __init__(
-        self, model: SpeechModel, scorer: TrainedScorer | None = None, *, hand_tuned: bool = False
+        self,
+        model: SpeechModel,
+        scorer: TrainedScorer | None = None,
+        *,
+        hand_tuned: bool = False,
+        phones: PhoneAligner | None = None,
     ) -> None:
         self._model = model
+        self._phones = phones
         self._scorer = None if hand_tuned else scorer or TrainedScorer.load()
         if self._scorer is not None and self._scorer.model != model.name:
             # Its weights read another model's evidence (the encoder states above all).
@@ -172,6 +180,7 @@ class LocalEvaluator:
         forced = self._force(
             audio16k, transcript.segments, ref_words, pairs, ref_tokens, heard_tokens, heard
         )
+        phones = self._phones_of(audio16k, ref_words, pairs, ref_tokens, heard_tokens, heard)
 
         results: list[WordResult] = []
         goodness: list[float | None] = []
@@ -201,12 +210,32 @@ class LocalEvaluator:
                     accuracy=word_accuracy(g, substituted=not exact),
                     start=round(heard_words[0].start, 2),
                     end=round(heard_words[-1].end, 2),
+                    phones=phones[index],
                 )
             )
         for pair in _insertions_before(pairs, ref_tokens, len(ref_words)):
             results.append(_inserted(pair, heard_tokens, heard))
         completeness = said / len(ref_words) if ref_words else 0.0
         return ReadAloudAnalysis(tuple(results), tuple(goodness), completeness, tuple(forced))
+
+    def _phones_of(
+        self,
+        audio16k: Samples,
+        ref_words: list[str],
+        pairs: list[Pair],
+        ref_tokens: list[Token],
+        heard_tokens: list[Token],
+        heard: list[Word],
+    ) -> list[PhonesOfWord]:
+        """Per reference word, its phones; none at all rather than a failed evaluation."""
+        none: list[PhonesOfWord] = [()] * len(ref_words)
+        if self._phones is None:
+            return none
+        try:
+            return self._phones.reading(audio16k, ref_words, pairs, ref_tokens, heard_tokens, heard)
+        except Exception:
+            log.warning("phones of a reading failed", exc_info=True)
+            return none
 
     def _force(
         self,

@@ -179,6 +179,23 @@ class SpeechSettings(BaseModel):
     vad_min_level_dbfs: float = Field(
         default=-55.0, description="Frames quieter than this (dB full scale) are never voiced."
     )
+    phones: bool = Field(
+        default=True,
+        description=(
+            "Give a read-aloud evaluation's words their phones (`words[].phones`: accuracy, "
+            "heard_as and times of each expected phone, from pocketsphinx's forced alignment "
+            "and free phone loop). Costs about 0.07 s of CPU per second of audio, spent "
+            "before the final is sent (docs/pronunciation.md)."
+        ),
+    )
+    phones_max_audio_s: float = Field(
+        default=15.0,
+        ge=0.0,
+        description=(
+            "A longer recording's words get no phones, so that the final of a long reading "
+            "does not wait for them; 0 for no limit."
+        ),
+    )
 
     @model_validator(mode="after")
     def _windows_trim_below_their_caps(self) -> Self:

@@ -184,6 +184,45 @@ class TranscriptOut(Attrs):
     created_at: UtcDatetime
 
 
+class PhoneOut(BaseModel):
+    """One expected phone of a word that was read (docs/protocol.md §8)."""
+
+    phone: str = Field(description="ARPAbet, without stress (`AE`, `TH`).")
+    ipa: str
+    accuracy: int = Field(description="0..100: how well the audio fits this phone.")
+    heard_as: str | None = Field(description="ARPAbet phone heard there; null: silence.")
+    start: float = Field(description="Seconds from the start of the recording.")
+    end: float
+
+
+class EvaluatedWordOut(BaseModel):
+    """One word of the evaluation (docs/protocol.md §8); its other fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    expected: str | None = Field(description="The reference word; null for an extra one.")
+    heard: str | None
+    error_type: str = Field(
+        description="`none`, `mispronunciation`, `omission`, `insertion` or `repetition`."
+    )
+    accuracy: int | None = Field(description="0..100; null for an inserted word.")
+    start: float | None
+    end: float | None
+    phones: list[PhoneOut] = Field(
+        default_factory=list,
+        description="Its expected phones, for a reference word that was said; else empty.",
+    )
+
+
+class EvaluationDetailsOut(BaseModel):
+    """The evaluator's whole result (docs/protocol.md §8): `words` as described here,
+    every other field (`kind`, `scores`, `fluency`, `feedback`, ...) as stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    words: list[EvaluatedWordOut] = Field(default_factory=list)
+
+
 class EvaluationOut(Attrs):
     id: uuid.UUID
     version: int
@@ -195,7 +234,7 @@ class EvaluationOut(Attrs):
     fluency: float | None
     completeness: float | None
     overall: float | None
-    details: dict[str, Any]
+    details: EvaluationDetailsOut
     created_at: UtcDatetime
 
 

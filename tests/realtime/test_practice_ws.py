@@ -56,6 +56,14 @@ async def test_full_session_streams_interims_then_a_stored_final(world: World) -
     assert detail["transcript"]["text"] == final["transcript"]
     assert detail["evaluation"]["overall"] == scores["overall"]
     assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
+    # Each word read comes with its phones, and the stored evaluation keeps them.
+    evaluated = final["evaluation"]["words"]
+    with_phones = [w for w in evaluated if w["phones"]]
+    assert len(with_phones) >= len(evaluated) - 2, evaluated
+    assert {"phone", "ipa", "accuracy", "heard_as", "start", "end"} == set(
+        with_phones[0]["phones"][0]
+    )
+    assert detail["evaluation"]["details"]["words"] == evaluated
 
 
 async def test_json_audio_chunks_and_ping(world: World) -> None:

@@ -1,0 +1,106 @@
+"""Phone-level results of a reading: each word's expected phones, where they were said,
+how well (GOP) and what was heard instead (`heard_as`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from speech.alignment import Pair
+from speech.audio import SAMPLE_RATE, Samples
+from speech.evaluation import PhoneResult
+from speech.phones.goodness import word_phones
+from speech.phones.lexicon import load as load_lexicon
+from speech.phones.sphinx import Decoders
+from speech.text import Token
+from speech.transcript import Word
+
+_MIN_AUDIO = SAMPLE_RATE // 10
+# Senones scored every second frame (pocketsphinx's `ds`): a third less time than every
+# frame, and on speechocean762's word scores the phones' GOP correlated about as well.
+_DOWNSAMPLE = 2
+log = logging.getLogger(__name__)
+
+PhonesOfWord = tuple[PhoneResult, ...]
+
+
+class PhoneAligner:
+    """Thread-safe: CMUdict is read on first use (once a process; `warm_up` does it
+    ahead), decoders are lent one per call. `max_audio_s`: a longer recording gets no
+    phones (the cost grows with the audio, and the final waits for it); 0 for no limit."""
+
+    def __init__(self, *, max_audio_s: float = 0.0) -> None:
+        self._decoders = Decoders(compute_all=True, downsample=_DOWNSAMPLE)
+        self._max_samples = round(max_audio_s * SAMPLE_RATE)
+
+    def warm_up(self) -> None:
+        """Read CMUdict and make a decoder now (about a second), not on the first reading."""
+        self.words(np.zeros(SAMPLE_RATE // 2, dtype=np.float32), ["a"])
+
+    def words(self, audio16k: Samples, words: Sequence[str]) -> list[PhonesOfWord]:
+        """For each of `words` (as written, in the order they were said, all of them in
+        `audio16k`), the results of its expected phones: () for a word without a known
+        pronunciation (see `speech.phones.lexicon`), and for every word when they could
+        not all be aligned. Never raises: a failure is logged and gives no phones.
+        Blocking (about 0.07 s of CPU a second of audio, see docs/pronunciation.md)."""
+        none: list[PhonesOfWord] = [()] * len(words)
+        if len(audio16k) < _MIN_AUDIO or 0 < self._max_samples < len(audio16k):
+            return none
+        try:
+            lex = load_lexicon()
+            pronunciations = [lex.pronunciations(w) for w in words]
+            if not any(pronunciations):
+                return none
+            decoded = self._decoders.decode(audio16k, pronunciations)
+            found = word_phones(decoded, pronunciations)
+        except Exception:  # phones are extra detail: the evaluation goes on without them
+            log.warning("phone alignment failed", exc_info=True)
+            return none
+        if not found:
+            log.debug("phones not aligned: no path through %d words", len(words))
+        return [found.get(i, ()) for i in range(len(words))]
+
+    def reading(
+        self,
+        audio16k: Samples,
+        ref_words: Sequence[str],
+        pairs: Sequence[Pair],
+        ref_tokens: Sequence[Token],
+        heard_tokens: Sequence[Token],
+        heard: Sequence[Word],
+    ) -> list[PhonesOfWord]:
+        """Per reference word, its phones' results (() when it was omitted).
+
+        What is aligned is what was read, in order: each reference word that was said,
+        matched or not, with its own pronunciations (its expected phones, which is where
+        a mispronunciation shows), and each extra heard word with the heard word's, so a
+        repetition does not stretch the next word's phones over itself. Omitted words
+        are left out: their phones have no audio to go to."""
+        forms: list[str] = []
+        owner: list[int | None] = []
+        last_heard: int | None = None
+        for pair in pairs:
+            if pair.op == "omit":
+                continue
+            if pair.ref is not None:
+                index = ref_tokens[pair.ref].source
+                if index not in owner:  # a word of several tokens ("10": "ten") once
+                    forms.append(ref_words[index])
+                    owner.append(index)
+                if pair.heard is not None:
+                    last_heard = heard_tokens[pair.heard].source
+                continue
+            if pair.heard is None:
+                continue
+            source = heard_tokens[pair.heard].source
+            if source != last_heard:
+                forms.append(heard[source].word.strip())
+                owner.append(None)
+                last_heard = source
+        out: list[PhonesOfWord] = [()] * len(ref_words)
+        for owned, phones in zip(owner, self.words(audio16k, forms), strict=True):
+            if owned is not None:
+                out[owned] = phones
+        return out

@@ -1,0 +1,241 @@
+"""Pocketsphinx's en-US acoustic model: forced alignment of given phones, and a free
+phone loop, on 16 kHz audio. Everything it reads ships in the `pocketsphinx` wheel.
+
+Scores are comparable between the two searches because both run in one decoder set to
+score every senone each frame (`compallsen`): pocketsphinx normalises each frame's
+senone scores by the best one it computed, so with all computed the normaliser is the
+same for the aligned and the free path, and their difference over a phone's frames is
+the classic goodness of pronunciation. (With only the active senones scored, each search
+would be normalised by its own few candidates and the difference would mean nothing.)
+
+A decoder is not thread-safe and costs ~10 ms to create: `Decoders` lends one per call
+from a pool. Pocketsphinx holds the GIL while it decodes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pocketsphinx
+
+from speech.audio import Samples
+from speech.phones.arpabet import PHONES, SILENCE, base
+
+FRAME_S = 0.01  # the model's 100 frames a second
+# Search scores are base-1.0001 logs shifted right by 10 bits (pocketsphinx's SENSCR_SHIFT).
+NATS_PER_UNIT = 1024 * math.log(1.0001)
+_FREE = "free"
+_FORCED = "forced"
+_SILENCE_WORD = "SIL.w"
+_NOISE_FLOOR = 1e-3  # -60 dBFS
+_CHUNK_BYTES = 2 * 16000 // 4  # 0.25 s of 16-bit samples
+# A word without a pronunciation is aligned to a chain of at most this many phones, each
+# any phone. Not a loop: the search loses every path through a cycle of the grammar
+# when it sits between two words.
+_GARBAGE_PHONES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A phone over frames [start, end) with its acoustic score (nats, higher is better)."""
+
+    phone: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedWord:
+    """One word of the forced alignment: its phones as the decoder aligned them (the
+    pronunciation variant that fitted best)."""
+
+    index: int  # position in the words given to `align`
+    phones: tuple[Segment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    free: tuple[Segment, ...]  # the phone loop's best path, silences included
+    words: tuple[AlignedWord, ...]  # None of the aligned words is silence
+    frames: int
+
+
+class Decoders:
+    """A pool of decoders, each with the phone words and the free loop loaded; `decode`
+    borrows one per call (a decoder is not thread-safe)."""
+
+    def __init__(
+        self, *, beam: float = 1e-80, compute_all: bool = True, downsample: int = 1
+    ) -> None:
+        self._beam = beam
+        self._compute_all = compute_all
+        self._downsample = downsample
+        self._idle: queue.SimpleQueue[_Decoder] = queue.SimpleQueue()
+
+    def _make(self) -> _Decoder:
+        decoder = pocketsphinx.Decoder(
+            loglevel="FATAL",
+            dict=os.devnull,  # the only words are phones (see `_Decoder`)
+            lm=None,
+            compallsen=self._compute_all,
+            fsgusefiller=False,  # silence only where the grammar allows it
+            bestpath=False,  # segments from the search itself, in its own score units
+            beam=self._beam,
+            pbeam=self._beam,
+            ds=self._downsample,
+        )
+        means = pocketsphinx.Decoder(loglevel="FATAL", dict=os.devnull, lm=None)
+        return _Decoder(decoder, means)
+
+    @contextmanager
+    def _borrow(self) -> Iterator[_Decoder]:
+        try:
+            decoder = self._idle.get_nowait()
+        except queue.Empty:
+            decoder = self._make()
+        try:
+            yield decoder
+        finally:
+            self._idle.put(decoder)
+
+    def decode(self, audio16k: Samples, words: Sequence[Sequence[Sequence[str]]]) -> Decoded:
+        """The free phone loop over `audio16k`, and the forced alignment onto it of
+        `words`, each given as its pronunciations (ARPAbet, stress digits allowed).
+        `Decoded.words` is empty if the words cannot be aligned (audio too short for
+        their phones). Blocking."""
+        # A microphone's noise floor, the same for every call: the front end misreads
+        # digital silence (runs of exact zeros, as in synthetic or noise-gated audio).
+        floor = np.random.default_rng(0).normal(0.0, _NOISE_FLOOR, len(audio16k))
+        scaled = np.clip(np.round((audio16k + floor) * 32768.0), -32768, 32767)
+        pcm = scaled.astype("<i2").tobytes()
+        with self._borrow() as decoder:
+            return decoder.decode(pcm, words)
+
+
+class _Decoder:
+    """Dictionary words are phones: "AA.i" begins a word, "AA.m" continues one, "AA.g"
+    stands in a word with no known pronunciation, "SIL.w" is silence between words. Each
+    word of a reference becomes a chain of them in the forced grammar (one branch per
+    pronunciation; a few of any phone for a word without one, so its audio is not
+    stretched over its neighbours' phones), so one pass aligns every phone and the
+    word-initial marks tell where each word begins."""
+
+    def __init__(self, decoder: pocketsphinx.Decoder, means: pocketsphinx.Decoder) -> None:
+        self._ps = decoder
+        self._means = means
+        for phone in sorted(PHONES):
+            decoder.add_word(f"{phone}.i", phone, False)
+            decoder.add_word(f"{phone}.m", phone, False)
+            decoder.add_word(f"{phone}.g", phone, False)
+        decoder.add_word(_SILENCE_WORD, SILENCE, True)
+        decoder.add_allphone_file(_FREE, None)  # no phone LM: the acoustically best phones
+        means.add_word(_SILENCE_WORD, SILENCE, True)
+        means.set_align_text(_SILENCE_WORD)
+
+    def _cepstral_mean(self, pcm: bytes) -> str:
+        """The utterance's cepstral mean (the model normalises by it): one pass of the
+        front end and a trivial search, a few ms."""
+        self._means.start_utt()
+        self._means.process_raw(pcm, full_utt=True)
+        self._means.end_utt()
+        return str(self._means.get_cmn(False))
+
+    def _run(self, pcm: bytes, mean: str) -> None:
+        """Decode `pcm` in short chunks, normalised by `mean`: the same features as one
+        whole-utterance call, but the GIL (which pocketsphinx holds while it works) is
+        let go between chunks, so a long recording does not stall other threads."""
+        self._ps.set_cmn(mean)
+        self._ps.start_utt()
+        for at in range(0, len(pcm), _CHUNK_BYTES):
+            self._ps.process_raw(pcm[at : at + _CHUNK_BYTES])
+        self._ps.end_utt()
+
+    def _segments(self) -> list[Segment]:
+        log = self._ps.logmath.log
+        return [
+            Segment(s.word, s.start_frame, s.end_frame + 1, _units(log(s.ascore)))
+            for s in self._ps.seg() or ()  # None when the search found no complete path
+            if s.ascore > 0 and s.end_frame >= s.start_frame
+        ]
+
+    def decode(self, pcm: bytes, words: Sequence[Sequence[Sequence[str]]]) -> Decoded:
+        ps = self._ps
+        mean = self._cepstral_mean(pcm)
+        ps.activate_search(_FREE)
+        self._run(pcm, mean)
+        free = tuple(self._segments())
+        frames = ps.n_frames()
+        if not any(any(p) for p in words):
+            return Decoded(free, (), frames)
+        ps.add_fsg(_FORCED, _grammar(ps, words))
+        ps.activate_search(_FORCED)
+        self._run(pcm, mean)
+        aligned: list[list[Segment]] = []
+        for seg in self._segments():
+            name, _, mark = seg.phone.partition(".")
+            if mark not in ("i", "m"):
+                continue  # silence, or a null transition of the grammar
+            if mark == "i":
+                aligned.append([])
+            if aligned:
+                aligned[-1].append(Segment(name, seg.start, seg.end, seg.score))
+        if len(aligned) != sum(1 for p in words if any(p)):
+            return Decoded(free, (), frames)  # no path through every phone
+        indices = [i for i, p in enumerate(words) if any(p)]
+        return Decoded(
+            free,
+            tuple(AlignedWord(i, tuple(ph)) for i, ph in zip(indices, aligned, strict=True)),
+            frames,
+        )
+
+
+def _grammar(
+    ps: pocketsphinx.Decoder, words: Sequence[Sequence[Sequence[str]]]
+) -> pocketsphinx.FsgModel:
+    """Optional silence, then each word's pronunciations side by side, then optional
+    silence, and so on to the end. Every transition weighs 1: the acoustic score alone
+    chooses a variant and where silences go."""
+    transitions: list[tuple[int, int, float] | tuple[int, int, float, str]] = []
+    state = 0
+    count = 1
+
+    def new() -> int:
+        nonlocal count
+        count += 1
+        return count - 1
+
+    for prons in words:
+        variants = sorted({tuple(base(p) for p in pron) for pron in prons if pron})
+        entry, end = new(), new()
+        transitions += [(state, entry, 1.0), (state, entry, 1.0, _SILENCE_WORD)]
+        at = entry
+        for _ in range(0 if variants else _GARBAGE_PHONES):  # 1 to _GARBAGE_PHONES of any
+            step = new()
+            transitions += [(at, step, 1.0, f"{phone}.g") for phone in sorted(PHONES)]
+            transitions.append((step, end, 1.0))
+            at = step
+        for variant in variants:
+            at = entry
+            for k, phone in enumerate(variant):
+                to = end if k == len(variant) - 1 else new()
+                transitions.append((at, to, 1.0, f"{phone}.{'i' if k == 0 else 'm'}"))
+                at = to
+        state = end
+    final = new()
+    transitions += [(state, final, 1.0), (state, final, 1.0, _SILENCE_WORD)]
+    return ps.create_fsg(_FORCED, 0, final, transitions)
+
+
+def _units(score: float) -> float:
+    return float(score) * NATS_PER_UNIT
+
+
+def is_silence(phone: str) -> bool:
+    return phone == SILENCE or phone.startswith("+")
