@@ -28,7 +28,7 @@ PhonesOfWord = tuple[PhoneResult, ...]
 
 class PhoneAligner:
     """Thread-safe: CMUdict is read on first use (once a process; `warm_up` does it
-    ahead), decoders are lent one per call. `max_audio_s`: a longer recording gets no
+    ahead), each call has its own decoder. `max_audio_s`: a longer recording gets no
     phones (the cost grows with the audio, and the final waits for it); 0 for no limit."""
 
     def __init__(self, *, max_audio_s: float = 0.0) -> None:
@@ -36,7 +36,7 @@ class PhoneAligner:
         self._max_samples = round(max_audio_s * SAMPLE_RATE)
 
     def warm_up(self) -> None:
-        """Read CMUdict and make a decoder now (about a second), not on the first reading."""
+        """Read CMUdict now (about a second), not on the first reading."""
         self.words(np.zeros(SAMPLE_RATE // 2, dtype=np.float32), ["a"])
 
     def words(self, audio16k: Samples, words: Sequence[str]) -> list[PhonesOfWord]:

@@ -8,17 +8,18 @@ same for the aligned and the free path, and their difference over a phone's fram
 the classic goodness of pronunciation. (With only the active senones scored, each search
 would be normalised by its own few candidates and the difference would mean nothing.)
 
-A decoder is not thread-safe and costs ~10 ms to create: `Decoders` lends one per call
-from a pool. Pocketsphinx holds the GIL while it decodes.
+Every call gets a new decoder (~10 ms to create, against ~0.07 s per second of audio to
+decode): a used one carries its front end's running means and search state into the next
+utterance, so the same reading would get slightly different phones depending on what the
+node decoded before, and a resumed session's final would not equal an undisturbed one's.
+Pocketsphinx holds the GIL while it decodes.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import queue
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,8 +69,8 @@ class Decoded:
 
 
 class Decoders:
-    """A pool of decoders, each with the phone words and the free loop loaded; `decode`
-    borrows one per call (a decoder is not thread-safe)."""
+    """Makes a decoder with the phone words and the free loop loaded for every `decode`
+    call (see the module's note: a used one remembers what it heard)."""
 
     def __init__(
         self, *, beam: float = 1e-80, compute_all: bool = True, downsample: int = 1
@@ -77,7 +78,6 @@ class Decoders:
         self._beam = beam
         self._compute_all = compute_all
         self._downsample = downsample
-        self._idle: queue.SimpleQueue[_Decoder] = queue.SimpleQueue()
 
     def _make(self) -> _Decoder:
         decoder = pocketsphinx.Decoder(
@@ -91,19 +91,7 @@ class Decoders:
             pbeam=self._beam,
             ds=self._downsample,
         )
-        means = pocketsphinx.Decoder(loglevel="FATAL", dict=os.devnull, lm=None)
-        return _Decoder(decoder, means)
-
-    @contextmanager
-    def _borrow(self) -> Iterator[_Decoder]:
-        try:
-            decoder = self._idle.get_nowait()
-        except queue.Empty:
-            decoder = self._make()
-        try:
-            yield decoder
-        finally:
-            self._idle.put(decoder)
+        return _Decoder(decoder)
 
     def decode(self, audio16k: Samples, words: Sequence[Sequence[Sequence[str]]]) -> Decoded:
         """The free phone loop over `audio16k`, and the forced alignment onto it of
@@ -115,8 +103,7 @@ class Decoders:
         floor = np.random.default_rng(0).normal(0.0, _NOISE_FLOOR, len(audio16k))
         scaled = np.clip(np.round((audio16k + floor) * 32768.0), -32768, 32767)
         pcm = scaled.astype("<i2").tobytes()
-        with self._borrow() as decoder:
-            return decoder.decode(pcm, words)
+        return self._make().decode(pcm, words)
 
 
 class _Decoder:
@@ -127,25 +114,28 @@ class _Decoder:
     stretched over its neighbours' phones), so one pass aligns every phone and the
     word-initial marks tell where each word begins."""
 
-    def __init__(self, decoder: pocketsphinx.Decoder, means: pocketsphinx.Decoder) -> None:
+    def __init__(self, decoder: pocketsphinx.Decoder) -> None:
         self._ps = decoder
-        self._means = means
         for phone in sorted(PHONES):
             decoder.add_word(f"{phone}.i", phone, False)
             decoder.add_word(f"{phone}.m", phone, False)
             decoder.add_word(f"{phone}.g", phone, False)
         decoder.add_word(_SILENCE_WORD, SILENCE, True)
         decoder.add_allphone_file(_FREE, None)  # no phone LM: the acoustically best phones
-        means.add_word(_SILENCE_WORD, SILENCE, True)
-        means.set_align_text(_SILENCE_WORD)
 
     def _cepstral_mean(self, pcm: bytes) -> str:
         """The utterance's cepstral mean (the model normalises by it): one pass of the
         front end and a trivial search, a few ms."""
-        self._means.start_utt()
-        self._means.process_raw(pcm, full_utt=True)
-        self._means.end_utt()
-        return str(self._means.get_cmn(False))
+        # A new decoder each time (~8 ms): a used one's front end starts from the mean of
+        # what it heard before, and the same reading must give the same phones whatever
+        # the node decoded earlier (a resumed session's final equals an undisturbed one's).
+        means = pocketsphinx.Decoder(loglevel="FATAL", dict=os.devnull, lm=None)
+        means.add_word(_SILENCE_WORD, SILENCE, True)
+        means.set_align_text(_SILENCE_WORD)
+        means.start_utt()
+        means.process_raw(pcm, full_utt=True)
+        means.end_utt()
+        return str(means.get_cmn(False))
 
     def _run(self, pcm: bytes, mean: str) -> None:
         """Decode `pcm` in short chunks, normalised by `mean`: the same features as one

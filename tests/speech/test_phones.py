@@ -107,6 +107,17 @@ def test_by_for_my_is_heard_as_m(
     assert (ay.phone, ay.ipa) == ("AY", "a\u026a") and ay.accuracy >= 80
 
 
+def test_a_reading_gets_the_same_phones_whatever_was_evaluated_before(
+    evaluator: LocalEvaluator, jfk: Samples, jfk_heard: FinalTranscript, correct: Evaluation
+) -> None:
+    # A resumed session's final, made on another node after other readings, must equal the
+    # one an undisturbed session gets: nothing may carry over from one reading to the next.
+    other = jfk[::-1].copy()  # the same sounds backwards: other cepstra, other paths
+    evaluator.read_aloud(other, jfk_heard, JFK_TEXT)  # as if heard: its phones are aligned
+    again = evaluator.read_aloud(jfk, jfk_heard, JFK_TEXT)
+    assert again.to_dict() == correct.to_dict()
+
+
 def test_a_word_without_a_pronunciation_gets_no_phones_and_others_keep_theirs(
     evaluator: LocalEvaluator, jfk: Samples, jfk_heard: FinalTranscript, correct: Evaluation
 ) -> None:
