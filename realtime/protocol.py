@@ -141,6 +141,28 @@ class Final(_Message):
     evaluation: dict[str, Any]
 
 
+class CriterionResult(BaseModel):
+    key: str
+    name: str
+    weight: int = Field(description="Percent of the rubric.")
+    score: int | None = Field(description="0-100; null when not assessed.")
+    justification: str
+    assessed: bool
+    source: Literal["llm", "parley"] | None = Field(
+        description="`parley`: measured by Parley (fluency, pronunciation, vocabulary_range, "
+        "length); `llm`: marked by the LLM; null: not assessed."
+    )
+
+
+class RubricResult(BaseModel):
+    version: int = Field(description="The rubric version marked against.")
+    criteria: list[CriterionResult]
+    overall: int | None = Field(
+        description="Weighted mean of the assessed criteria; null when none was."
+    )
+    weight_assessed: int = Field(description="Percent of the rubric's weight assessed.")
+
+
 class Feedback(_Message):
     """Sent whole (not as deltas) once per completed session, after `final`."""
 
@@ -157,6 +179,11 @@ class Feedback(_Message):
     )
     model: str | None = Field(description="The LLM that wrote it; null for local feedback.")
     feedback: LlmFeedback
+    rubric_result: RubricResult | None = Field(
+        None,
+        description="An open response whose exercise has a rubric: its marks (protocol §9); "
+        "null otherwise.",
+    )
 
 
 class Error(_Message):

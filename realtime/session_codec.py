@@ -7,6 +7,7 @@ import uuid
 
 from realtime.session_store import SessionState
 from storage.practice import ExerciseInfo
+from storage.rubrics import RubricVersion
 
 
 def encode_state(state: SessionState) -> dict[str, str | int]:
@@ -19,6 +20,7 @@ def encode_state(state: SessionState) -> dict[str, str | int]:
         "reference_text": e.reference_text,
         "prompt": e.prompt,
         "time_limit_s": e.time_limit_s,
+        "rubric": None if e.rubric is None else [e.rubric.version, e.rubric.criteria],
     }
     return {
         "learner_id": str(state.learner_id),
@@ -42,6 +44,8 @@ def decode_state(fields: dict[str, str]) -> SessionState:
         reference_text=e["reference_text"],
         prompt=e["prompt"],
         time_limit_s=e["time_limit_s"],
+        # A session stored before rubrics existed has no "rubric" field.
+        rubric=None if not e.get("rubric") else RubricVersion(*e["rubric"]),
     )
     return SessionState(
         session_id=uuid.UUID(fields["session_id"]),

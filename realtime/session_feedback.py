@@ -11,6 +11,7 @@ from typing import Any
 from realtime.ports import FeedbackStore
 from realtime.protocol import Feedback
 from speech.llm.request import FeedbackRequest
+from speech.llm.rubric import for_exercise
 from speech.ports import FeedbackStage
 from storage.practice import ExerciseInfo
 
@@ -34,6 +35,8 @@ async def collect_feedback(
         reference=exercise.reference_text,
         prompt=exercise.prompt,
         title=exercise.title,
+        rubric=for_exercise(exercise.kind, exercise.rubric),
+        time_limit_s=exercise.time_limit_s,
     )
     result = await stage.run(request)
     if saved and store is not None:
@@ -47,4 +50,5 @@ async def collect_feedback(
         reason=result.reason,
         model=result.model,
         feedback=result.feedback,
+        rubric_result=result.rubric_result,
     )

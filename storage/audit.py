@@ -25,6 +25,7 @@ Action = Literal[
     "course.unarchived",
     "exercise.archived",
     "exercise.unarchived",
+    "exercise.rubric_set",
     "rescore.started",
     "rescore.cancelled",
 ]

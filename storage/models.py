@@ -265,6 +265,26 @@ class Transcript(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ExerciseRubric(Base):
+    """One version of an open-response exercise's rubric. Versions are never changed: a
+    new one is added, and each evaluation records the version it was marked against."""
+
+    __tablename__ = "exercise_rubrics"
+    __table_args__ = (
+        UniqueConstraint("exercise_id", "version", name="uq_exercise_rubrics_version"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    exercise_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("exercises.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    # [{key, name, weight, levels: [{score, descriptor}]}], validated by the REST schema.
+    criteria: Mapped[list[Any]] = mapped_column()
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Evaluation(Base):
     __tablename__ = "evaluations"
     __table_args__ = (

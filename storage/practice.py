@@ -31,6 +31,7 @@ from storage.models import (
     SessionStatus,
     Transcript,
 )
+from storage.rubrics import RubricVersion, for_marking
 
 # A session in one of these states may still end (complete, fail, be cancelled).
 _LIVE = (SessionStatus.ACTIVE.value, SessionStatus.RESUMABLE.value)
@@ -45,6 +46,9 @@ class ExerciseInfo:
     reference_text: str | None
     prompt: str | None
     time_limit_s: int | None
+    # The rubric an open response is marked against (storage.rubrics): its current version
+    # when the session started, kept with the session so a resume marks against the same.
+    rubric: RubricVersion | None = None
 
     @property
     def read_aloud_text(self) -> str | None:
@@ -89,6 +93,7 @@ async def exercise_for(
         reference_text=exercise.reference_text,
         prompt=exercise.prompt,
         time_limit_s=exercise.time_limit_s,
+        rubric=await for_marking(db, exercise.id),
     )
 
 

@@ -24,6 +24,7 @@ from storage.models import (
     utcnow,
 )
 from storage.practice import ExerciseInfo, Outcome, add_result
+from storage.rubrics import for_marking
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ async def target(db: AsyncSession, session_id: uuid.UUID) -> Target | None:
         reference_text=ex.reference_text,
         prompt=ex.prompt,
         time_limit_s=ex.time_limit_s,
+        # Rescoring re-marks against the rubric as it is now, and records that version.
+        rubric=await for_marking(db, ex.id),
     )
     return Target(session_id, row.course_id, row.audio_blob_key, info)
 

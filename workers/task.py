@@ -23,6 +23,7 @@ from speech.errors import SpeechError
 from speech.llm.client import open_stage
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
+from speech.llm.rubric import for_exercise
 from speech.llm.settings import LlmSettings
 from speech.ports import FeedbackStage
 from speech.transcript import FinalTranscript
@@ -137,6 +138,8 @@ class Rescorer:
                 reference=exercise.reference_text,
                 prompt=exercise.prompt,
                 title=exercise.title,
+                rubric=for_exercise(exercise.kind, exercise.rubric),
+                time_limit_s=exercise.time_limit_s,
             )
             result = await self._feedback.run(request)
             evaluation = merge_feedback(evaluation, result.stored())

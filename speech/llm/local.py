@@ -15,6 +15,7 @@ from speech.feedback import local_feedback
 from speech.fluency import FluencyMeasures
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
+from speech.llm.rubric import mark
 from speech.llm.schema import (
     ITEM_CHARS,
     MAX_CORRECTIONS,
@@ -149,4 +150,7 @@ def local_result(
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         attempts=attempts,
+        rubric_result=None
+        if request.rubric is None
+        else mark(request.rubric, request.evaluation, time_limit_s=request.time_limit_s, llm=None),
     )

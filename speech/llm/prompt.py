@@ -10,6 +10,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from speech.llm.local import clip
 from speech.llm.request import FeedbackRequest
+from speech.llm.rubric import describe
 
 TEXT_CHARS = 1200  # of the reference text, prompt or transcript
 MAX_WORD_ERRORS = 8
@@ -65,12 +66,22 @@ def _fluency(fluency: Mapping[str, Any]) -> str:
     )
 
 
+def _task(request: FeedbackRequest) -> str:
+    if request.rubric is None:
+        return _OPEN_TASK
+    return (
+        "Task: the learner answered the prompt freely. Suggest better phrasing in "
+        "corrections. In rubric, give each criterion below a score from 0 to 100 by its "
+        "levels and one sentence why:\n" + describe(request.rubric)
+    )
+
+
 def build_messages(request: FeedbackRequest) -> list[ChatCompletionMessageParam]:
     evaluation = request.evaluation
     lines = (
         [f"Text to read: {_quote(request.reference)}", _READ_ALOUD_TASK]
         if request.read_aloud
-        else [f"Prompt: {_quote(request.prompt or request.title)}", _OPEN_TASK]
+        else [f"Prompt: {_quote(request.prompt or request.title)}", _task(request)]
     )
     lines += [
         f"What the learner said (speech recognition): {_quote(request.transcript)}",

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from speech.llm.rubric import Rubric
+
 
 @dataclass(frozen=True, slots=True)
 class FeedbackRequest:
@@ -17,6 +19,8 @@ class FeedbackRequest:
     reference: str | None = None
     prompt: str | None = None
     title: str | None = None
+    rubric: Rubric | None = None  # an open response's, to mark it against
+    time_limit_s: int | None = None
 
     @property
     def read_aloud(self) -> bool:

@@ -34,6 +34,7 @@ class FeedbackResult:
     completion_tokens: int | None = None
     attempts: int = 0
     stage_version: str = STAGE_VERSION
+    rubric_result: dict[str, Any] | None = None  # `speech.llm.rubric.mark`, with a rubric
 
     @property
     def reason_kind(self) -> str | None:
@@ -54,4 +55,5 @@ class FeedbackResult:
             "completion_tokens": self.completion_tokens,
             "attempts": self.attempts,
             **self.feedback.model_dump(mode="json"),
+            "rubric_result": self.rubric_result,
         }

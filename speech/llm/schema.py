@@ -60,7 +60,7 @@ class LlmFeedback(_Strict):
 _BOUNDS = ("maxLength", "maxItems")
 
 
-def feedback_schema(*, bounds: bool = True) -> dict[str, Any]:
+def feedback_schema(*, bounds: bool = True, model: type[BaseModel] | None = None) -> dict[str, Any]:
     """The JSON schema of `LlmFeedback` for `response_format` (titles dropped: they only
     cost prompt tokens). `bounds=False` leaves out maxLength/maxItems for providers that
     reject them in strict mode."""
@@ -78,17 +78,20 @@ def feedback_schema(*, bounds: bool = True) -> dict[str, Any]:
             out[key] = clean(value, in_properties=key in ("properties", "$defs"))
         return out
 
-    schema: dict[str, Any] = clean(LlmFeedback.model_json_schema())
+    schema: dict[str, Any] = clean((model or LlmFeedback).model_json_schema())
     schema.pop("description", None)  # the class docstring is for developers, not the model
     return schema
 
 
-def response_format(*, bounds: bool = True) -> ResponseFormatJSONSchema:
+def response_format(
+    *, bounds: bool = True, model: type[BaseModel] | None = None
+) -> ResponseFormatJSONSchema:
+    """`model`: a variant of `LlmFeedback` (a rubric's, `speech.llm.rubric`)."""
     return {
         "type": "json_schema",
         "json_schema": {
             "name": SCHEMA_NAME,
-            "schema": feedback_schema(bounds=bounds),
+            "schema": feedback_schema(bounds=bounds, model=model),
             "strict": True,
         },
     }

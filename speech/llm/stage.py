@@ -18,12 +18,14 @@ from collections.abc import Callable
 import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import ValidationError
 
 from speech.llm.local import local_result
 from speech.llm.prompt import build_messages
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import INVALID_OUTPUT, NOT_CONFIGURED, TIMEOUT, FeedbackResult
+from speech.llm.rubric import feedback_model, mark
 from speech.llm.schema import LlmFeedback, response_format
 from speech.llm.settings import LlmSettings
 
@@ -98,12 +100,30 @@ class FeedbackStage:
         self, client: AsyncOpenAI, request: FeedbackRequest, usage: _Usage, started: float
     ) -> FeedbackResult:
         messages = build_messages(request)
+        shape, answer_format = LlmFeedback, self._format
+        if request.rubric is not None:
+            shape = feedback_model(request.rubric)
+            answer_format = response_format(bounds=self.settings.schema_bounds, model=shape)
         try:
             async with asyncio.timeout(self.settings.timeout_s), self._slots:
-                feedback, model = await self._attempts(client, messages, usage)
+                feedback, model = await self._attempts(
+                    client, messages, usage, answer_format, shape
+                )
         except TimeoutError:
             raise _Failed(TIMEOUT) from None
+        rubric_result = None
+        if request.rubric is not None:
+            # The marks go into the rubric's result; the feedback keeps the common shape.
+            answer = feedback.model_dump(mode="json")
+            feedback = LlmFeedback.model_validate({**answer, "rubric": None})
+            rubric_result = mark(
+                request.rubric,
+                request.evaluation,
+                time_limit_s=request.time_limit_s,
+                llm=answer["rubric"],
+            )
         return FeedbackResult(
+            rubric_result=rubric_result,
             source="llm",
             reason=None,
             feedback=feedback,
@@ -115,7 +135,12 @@ class FeedbackStage:
         )
 
     async def _attempts(
-        self, client: AsyncOpenAI, messages: list[ChatCompletionMessageParam], usage: _Usage
+        self,
+        client: AsyncOpenAI,
+        messages: list[ChatCompletionMessageParam],
+        usage: _Usage,
+        answer_format: ResponseFormatJSONSchema,
+        shape: type[LlmFeedback],
     ) -> tuple[LlmFeedback, str]:
         reason = INVALID_OUTPUT
         for attempt in range(self.settings.max_retries + 1):
@@ -124,7 +149,7 @@ class FeedbackStage:
                 completion = await client.chat.completions.create(
                     model=self.settings.model,
                     messages=messages,
-                    response_format=self._format,
+                    response_format=answer_format,
                     max_tokens=self.settings.max_tokens,
                     temperature=self.settings.temperature,
                 )
@@ -139,7 +164,7 @@ class FeedbackStage:
                     await asyncio.sleep(_BACKOFF_S)
                 continue
             usage.add(completion)
-            parsed = _parse(completion)
+            parsed = _parse(completion, shape)
             if parsed is not None:
                 return parsed, completion.model or self.settings.model
             reason = INVALID_OUTPUT
@@ -159,7 +184,7 @@ class FeedbackStage:
         )
 
 
-def _parse(completion: ChatCompletion) -> LlmFeedback | None:
+def _parse(completion: ChatCompletion, shape: type[LlmFeedback]) -> LlmFeedback | None:
     """The validated feedback, or None for a truncated, empty or invalid answer."""
     if not completion.choices:
         return None
@@ -168,7 +193,7 @@ def _parse(completion: ChatCompletion) -> LlmFeedback | None:
         log.warning("LLM answer truncated at max_tokens")
         return None
     try:
-        return LlmFeedback.model_validate_json(choice.message.content or "")
+        return shape.model_validate_json(choice.message.content or "")
     except ValidationError as exc:
         log.warning("LLM answer invalid: %s", exc.errors(include_url=False)[:3])
         return None

@@ -19,6 +19,7 @@ from speech.llm.settings import BUNDLED_SMOLLM2, LlmSettings
 from tests.realtime.client import JFK, World, build_world, learner, pcm
 from tests.realtime.server import sqlite_server
 from tests.speech.llm_server import local_llm_server, open_request, read_aloud_request
+from tests.speech.rubric_sample import RUBRIC, rubric_request
 
 pytestmark = pytest.mark.slow
 
@@ -61,6 +62,22 @@ async def test_structured_feedback_from_a_real_model(llama: LocalLlamaServer) ->
     assert 0 < result.completion_tokens <= int(MAX_TOKENS) * result.attempts
     # Every bound holds (the grammar enforced them; validation checks them again).
     LlmFeedback.model_validate(result.feedback.model_dump())
+
+
+async def test_an_open_response_is_marked_against_its_rubric(llama: LocalLlamaServer) -> None:
+    async with open_stage(settings_for(llama)) as stage:
+        result = await stage.run(rubric_request())
+    assert (result.source, result.reason) == ("llm", None), result
+    marks = result.rubric_result
+    assert marks is not None and marks["version"] == RUBRIC.version
+    by_key = {c["key"]: c for c in marks["criteria"]}
+    assert list(by_key) == [c.key for c in RUBRIC.criteria]
+    for key in ("task", "grammar"):  # the model's, within the schema's bounds
+        assert by_key[key]["source"] == "llm" and 0 <= by_key[key]["score"] <= 100
+        assert 0 < len(by_key[key]["justification"]) <= 200
+    assert (by_key["fluency"]["source"], by_key["fluency"]["score"]) == ("parley", 71)
+    assert marks["weight_assessed"] == 100
+    assert result.feedback.rubric is None  # the marks are in rubric_result only
 
 
 async def test_truncated_answers_fall_back_after_one_retry(llama: LocalLlamaServer) -> None:
