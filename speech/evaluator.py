@@ -7,7 +7,7 @@ one forced alignment) runs in the model's pool.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from speech.alignment import Pair, align
 from speech.audio import SAMPLE_RATE, Samples
@@ -104,7 +104,7 @@ class LocalEvaluator:
             completeness=round(100.0 * analysis.completeness),
             overall=round(hand.overall),
         )
-        if self._scorer is not None and fluency.word_count:  # nothing heard: zeros stand
+        if self._scorer is not None and fluency.word_count:
             features = evidence(self._model, audio16k, transcript, analysis, fluency, hand)
             predicted = self._scorer.predict(features)
             scores = Scores(
@@ -112,7 +112,10 @@ class LocalEvaluator:
                 fluency=round(predicted["fluency"]),
                 completeness=scores.completeness,
                 overall=round(predicted["total"]),
+                prosody=round(predicted["prosody"]),
             )
+        elif self._scorer is not None:  # nothing heard: the hand-tuned zeros stand
+            scores = replace(scores, prosody=0)
         return Evaluation(
             kind="read_aloud",
             scores=scores,
