@@ -51,8 +51,9 @@ def is_embedding(names: Sequence[str]) -> npt.NDArray[np.bool_]:
 
 
 def _moments(x: Matrix) -> tuple[Matrix, Matrix]:
-    std = x.std(axis=0)
-    return x.mean(axis=0), np.where(std > 1e-9, std, 1.0)
+    """Per column mean and spread over the rows that measured it (NaN: not measured)."""
+    std = np.nanstd(x, axis=0)
+    return np.nanmean(x, axis=0), np.where(std > 1e-9, std, 1.0)
 
 
 def _solve(z: Matrix, y: Matrix, penalty: Matrix) -> tuple[Matrix, Matrix]:

@@ -49,7 +49,8 @@ from bench.scorer_fit import (
 from speech.audio import load_wav_16k
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
-from speech.scorer.features import EMBEDDING_PREFIX, HAND, TIMING, WHISPER
+from speech.phones import PhoneAligner
+from speech.scorer.features import EMBEDDING_PREFIX, HAND, PHONES, TIMING, WHISPER
 from speech.scorer.linear import TARGETS
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
@@ -107,7 +108,10 @@ def extract(
         cached = json.loads(path.read_text())
         return key, cached["model"], cached["features"]
     model = SpeechModel.load(settings)
-    evaluator = LocalEvaluator(model, hand_tuned=True)  # features need no trained weights
+    # As a node evaluates: phones as its settings say (the phone features read them).
+    phones = PhoneAligner(max_audio_s=settings.phones_max_audio_s) if settings.phones else None
+    # Features need no trained weights.
+    evaluator = LocalEvaluator(model, hand_tuned=True, phones=phones)
     started = time.perf_counter()
     features: Features = {}
     try:
@@ -161,22 +165,25 @@ def columns(corpus: Corpus, groups: tuple[str, ...]) -> list[int]:
         if group == "embedding":
             chosen |= {i for i, n in enumerate(corpus.names) if n.startswith(EMBEDDING_PREFIX)}
         else:
-            names = {"hand": HAND, "whisper": WHISPER, "timing": TIMING}[group]
+            names = {"hand": HAND, "whisper": WHISPER, "timing": TIMING, "phones": PHONES}[group]
             chosen |= {corpus.names.index(n) for n in names}
     return sorted(chosen)
 
 
-ALL = ("hand", "whisper", "timing", "embedding")
+ALL = ("hand", "whisper", "timing", "phones", "embedding")
 ABLATION = (
     ("hand scores, refitted", ("hand",)),
     ("Whisper evidence", ("whisper",)),
     ("timing", ("timing",)),
+    ("phones (GOP)", ("phones",)),
     ("encoder embedding", ("embedding",)),
+    ("Whisper evidence + phones", ("whisper", "phones")),
     ("hand + Whisper + timing", ("hand", "whisper", "timing")),
-    ("all but Whisper evidence", ("hand", "timing", "embedding")),
-    ("all but timing", ("hand", "whisper", "embedding")),
-    ("all but hand scores", ("whisper", "timing", "embedding")),
-    ("all (shipped recipe)", ALL),
+    ("all but Whisper evidence", ("hand", "timing", "phones", "embedding")),
+    ("all but timing", ("hand", "whisper", "phones", "embedding")),
+    ("all but hand scores", ("whisper", "timing", "phones", "embedding")),
+    ("all but phones", ("hand", "whisper", "timing", "embedding")),
+    ("all", ALL),
 )
 
 

@@ -52,7 +52,8 @@ class LocalEvaluator:
     now); `hand_tuned`: score with `speech.scoring`'s formulas alone (the baseline the
     trained scorer is measured against). Word-level results come from those formulas
     either way. `phones`: what gives a reading's words their phones (`speech.phones`);
-    None, words have none. The phones are detail for the learner: no score reads them."""
+    None, words have none. The trained scorer reads the phones' goodness of pronunciation
+    (`speech.scorer.features.PHONES`); a reading without phones is scored without them."""
 
     def __init__(
         self,
