@@ -41,6 +41,7 @@ from bench.scorer_fit import (
     OUTER_FOLDS,
     Labels,
     Matrix,
+    bootstrap_gain,
     bootstrap_interval,
     cross_validated,
     fit_selected,
@@ -248,14 +249,26 @@ def report(corpus: Corpus) -> Matrix:
     print("\n## Ablation: cross-validated r, published-test / stratified\n")
     print("| features | " + " | ".join(TARGETS) + " |\n|---|" + "---|" * len(TARGETS))
     test, strat = corpus.sets == "published-test", corpus.sets == "stratified"
+    ablated: dict[tuple[str, ...], Matrix] = {}
     for label, groups in ABLATION:
-        p = pred if groups == ALL else measure(corpus, groups)
+        p = ablated[groups] = pred if groups == ALL else measure(corpus, groups)
         figures = [
             f"{pearson(p[test, t], corpus.y[test, t]):.2f} / "
             f"{pearson(p[strat, t], corpus.y[strat, t]):.2f}"
             for t in range(len(TARGETS))
         ]
         print(f"| {label} | " + " | ".join(figures) + " |")
+    print("\n## What the phones add: r(all) - r(all but phones), paired speaker bootstrap\n")
+    print("| label set | " + " | ".join(TARGETS) + " |\n|---|" + "---|" * len(TARGETS))
+    without = ablated[tuple(g for g in ALL if g != "phones")]
+    for name in LABEL_SETS:
+        m = corpus.sets == name
+        cells = []
+        for t in range(len(TARGETS)):
+            gain = pearson(pred[m, t], corpus.y[m, t]) - pearson(without[m, t], corpus.y[m, t])
+            lo, hi = bootstrap_gain(pred[m, t], without[m, t], corpus.y[m, t], corpus.speakers[m])
+            cells.append(f"{gain:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        print(f"| {name} | " + " | ".join(cells) + " |")
     print(f"\n(fitting and measuring took {time.perf_counter() - started:.0f} s)")
     return pred
 
