@@ -51,8 +51,9 @@ from speech.audio import load_wav_16k
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
 from speech.phones import PhoneAligner
-from speech.scorer.features import EMBEDDING_PREFIX, HAND, PHONES, TIMING, WHISPER
+from speech.scorer.features import EMBEDDING_PREFIX, HAND, TIMING, WHISPER
 from speech.scorer.linear import TARGETS
+from speech.scorer.phones import PHONES
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
 

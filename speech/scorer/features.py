@@ -8,11 +8,8 @@ transcript's segments, whose encodings the final decode has just made and the mo
 teacher-forced decoder pass per segment, ~8 ms a short reading with tiny.en on one core):
 the evaluator forces what was heard ("2" for "two"), which reads the accent less well.
 
-The phone group reads the phones the evaluator has given the reference words
-(`WordResult.phones`, `speech.phones`): no second alignment. A reading with no phones at
-all (phones switched off, a recording over `phones_max_audio_s`, an alignment that
-failed) has NaN for every one of them: the scorer reads NaN as the training mean
-(`speech.scorer.linear.standardise`), so they then weigh nothing.
+The phone group (`speech.scorer.phones`) reads the phones the evaluator has given the
+reference words: no second alignment.
 
 Bump `FEATURES_VERSION` when a feature changes meaning: an artefact trained on other
 features refuses to load (see `speech.scorer.linear`).
@@ -32,6 +29,7 @@ from speech.evaluation import WordResult
 from speech.fluency import FluencyMeasures
 from speech.model import SpeechModel
 from speech.pronunciation import ForcedWord, force, forced_text
+from speech.scorer.phones import phone_features
 from speech.scoring import HandScores
 from speech.segment_batch import segment_encoding
 from speech.text import FILLERS
@@ -41,15 +39,11 @@ FEATURES_VERSION = 2
 EMBEDDING_PREFIX = "emb_"
 _FLOOR_LOGPROB = math.log(1e-4)
 _LOW_PROB = 0.5  # a word forced below this is one Whisper doubts was said as written
-# GOP (nats per frame) below which a phone counts as doubtful / as wrong: on
-# speechocean762 the lower quartile of the phones of words rated 9-10 of 10 is -3.5, of
-# words rated 5 or less -5.1 (docs/pronunciation.md).
-_GOP_DOUBTFUL = -3.0
-_GOP_WRONG = -5.0
 
-# Feature groups, for the ablations of bench/validity.py. Not the reference's length: in
-# speechocean762 longer prompts were scored lower, which says nothing of a longer reading;
-# counts (pauses, fillers) are per reference word for the same reason.
+# Feature groups (and `speech.scorer.phones.PHONES`), for the ablations of
+# bench/validity.py. Not the reference's length: in speechocean762 longer prompts were
+# scored lower, which says nothing of a longer reading; counts (pauses, fillers) are per
+# reference word for the same reason.
 HAND = ("hand_accuracy", "hand_fluency", "hand_overall")
 WHISPER = (
     "forced_logprob_mean",
@@ -78,14 +72,6 @@ TIMING = (
     "hesitations_per_word",
     "repetitions_per_word",
     "seconds_per_word",
-)
-PHONES = (
-    "phone_gop_mean",
-    "phone_gop_doubtful_share",
-    "phone_gop_wrong_share",
-    "phone_word_min_gop_mean",
-    "phone_heard_other_share",
-    "phone_word_share",
 )
 
 
@@ -251,26 +237,3 @@ def read_aloud_features(
     out.update(phone_features(reference))
     out.update(zip(embedding_names(len(embedding)), map(float, embedding), strict=True))
     return out
-
-
-def phone_features(reference: Sequence[WordResult]) -> dict[str, float]:
-    """The PHONES group over the reference words' phones (NaN each when none has any).
-
-    Shares are over all expected phones of the words that have them; `heard_other` is a
-    phone the free phone loop heard as another phone (not as silence);
-    `phone_word_share` is over every reference word, omitted ones included."""
-    per_word = [[p.gop for p in w.phones] for w in reference if w.phones]
-    if not per_word:
-        return dict.fromkeys(PHONES, math.nan)
-    gops = [g for word in per_word for g in word]
-    phones = [p for w in reference for p in w.phones]
-    return {
-        "phone_gop_mean": float(np.mean(gops)),
-        "phone_gop_doubtful_share": float(np.mean([g < _GOP_DOUBTFUL for g in gops])),
-        "phone_gop_wrong_share": float(np.mean([g < _GOP_WRONG for g in gops])),
-        "phone_word_min_gop_mean": float(np.mean([min(word) for word in per_word])),
-        "phone_heard_other_share": float(
-            np.mean([p.heard_as is not None and p.heard_as != p.phone for p in phones])
-        ),
-        "phone_word_share": len(per_word) / max(1, len(reference)),
-    }

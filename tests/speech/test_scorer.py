@@ -17,12 +17,12 @@ from speech.phones import PhoneAligner
 from speech.scorer.features import (
     FEATURES_VERSION,
     HAND,
-    PHONES,
     TIMING,
     WHISPER,
     embedding_names,
 )
 from speech.scorer.linear import TARGETS, Head, ScorerError, TrainedScorer
+from speech.scorer.phones import PHONES
 from speech.transcript import FinalTranscript, join_words
 from tests.speech.conftest import JFK_TEXT
 
