@@ -41,6 +41,7 @@ from bench.scorer_fit import (
     OUTER_FOLDS,
     Labels,
     Matrix,
+    bootstrap_gain,
     bootstrap_interval,
     cross_validated,
     fit_selected,
@@ -49,8 +50,10 @@ from bench.scorer_fit import (
 from speech.audio import load_wav_16k
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
+from speech.phones import PhoneAligner
 from speech.scorer.features import EMBEDDING_PREFIX, HAND, TIMING, WHISPER
 from speech.scorer.linear import TARGETS
+from speech.scorer.phones import PHONES
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
 
@@ -107,7 +110,10 @@ def extract(
         cached = json.loads(path.read_text())
         return key, cached["model"], cached["features"]
     model = SpeechModel.load(settings)
-    evaluator = LocalEvaluator(model, hand_tuned=True)  # features need no trained weights
+    # As a node evaluates: phones as its settings say (the phone features read them).
+    phones = PhoneAligner(max_audio_s=settings.phones_max_audio_s) if settings.phones else None
+    # Features need no trained weights.
+    evaluator = LocalEvaluator(model, hand_tuned=True, phones=phones)
     started = time.perf_counter()
     features: Features = {}
     try:
@@ -161,22 +167,25 @@ def columns(corpus: Corpus, groups: tuple[str, ...]) -> list[int]:
         if group == "embedding":
             chosen |= {i for i, n in enumerate(corpus.names) if n.startswith(EMBEDDING_PREFIX)}
         else:
-            names = {"hand": HAND, "whisper": WHISPER, "timing": TIMING}[group]
+            names = {"hand": HAND, "whisper": WHISPER, "timing": TIMING, "phones": PHONES}[group]
             chosen |= {corpus.names.index(n) for n in names}
     return sorted(chosen)
 
 
-ALL = ("hand", "whisper", "timing", "embedding")
+ALL = ("hand", "whisper", "timing", "phones", "embedding")
 ABLATION = (
     ("hand scores, refitted", ("hand",)),
     ("Whisper evidence", ("whisper",)),
     ("timing", ("timing",)),
+    ("phones (GOP)", ("phones",)),
     ("encoder embedding", ("embedding",)),
+    ("Whisper evidence + phones", ("whisper", "phones")),
     ("hand + Whisper + timing", ("hand", "whisper", "timing")),
-    ("all but Whisper evidence", ("hand", "timing", "embedding")),
-    ("all but timing", ("hand", "whisper", "embedding")),
-    ("all but hand scores", ("whisper", "timing", "embedding")),
-    ("all (shipped recipe)", ALL),
+    ("all but Whisper evidence", ("hand", "timing", "phones", "embedding")),
+    ("all but timing", ("hand", "whisper", "phones", "embedding")),
+    ("all but hand scores", ("whisper", "timing", "phones", "embedding")),
+    ("all but phones", ("hand", "whisper", "timing", "embedding")),
+    ("all", ALL),
 )
 
 
@@ -241,14 +250,26 @@ def report(corpus: Corpus) -> Matrix:
     print("\n## Ablation: cross-validated r, published-test / stratified\n")
     print("| features | " + " | ".join(TARGETS) + " |\n|---|" + "---|" * len(TARGETS))
     test, strat = corpus.sets == "published-test", corpus.sets == "stratified"
+    ablated: dict[tuple[str, ...], Matrix] = {}
     for label, groups in ABLATION:
-        p = pred if groups == ALL else measure(corpus, groups)
+        p = ablated[groups] = pred if groups == ALL else measure(corpus, groups)
         figures = [
             f"{pearson(p[test, t], corpus.y[test, t]):.2f} / "
             f"{pearson(p[strat, t], corpus.y[strat, t]):.2f}"
             for t in range(len(TARGETS))
         ]
         print(f"| {label} | " + " | ".join(figures) + " |")
+    print("\n## What the phones add: r(all) - r(all but phones), paired speaker bootstrap\n")
+    print("| label set | " + " | ".join(TARGETS) + " |\n|---|" + "---|" * len(TARGETS))
+    without = ablated[tuple(g for g in ALL if g != "phones")]
+    for name in LABEL_SETS:
+        m = corpus.sets == name
+        cells = []
+        for t in range(len(TARGETS)):
+            gain = pearson(pred[m, t], corpus.y[m, t]) - pearson(without[m, t], corpus.y[m, t])
+            lo, hi = bootstrap_gain(pred[m, t], without[m, t], corpus.y[m, t], corpus.speakers[m])
+            cells.append(f"{gain:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        print(f"| {name} | " + " | ".join(cells) + " |")
     print(f"\n(fitting and measuring took {time.perf_counter() - started:.0f} s)")
     return pred
 

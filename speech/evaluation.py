@@ -78,17 +78,23 @@ class WordResult:
 
 @dataclass(frozen=True, slots=True)
 class Scores:
-    """0-100 each; `completeness` is None for an open response (no reference)."""
+    """0-100 each; `completeness` is None for an open response (no reference).
+
+    `prosody` (rhythm, stress and intonation) is the trained scorer's (`speech.scorer`),
+    None where it does not score: an open response, hand-tuned scoring. Last, with a
+    default, so an evaluation stored before it existed reads back."""
 
     accuracy: int
     fluency: int
     completeness: int | None
     overall: int
+    prosody: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "accuracy": self.accuracy,
             "fluency": self.fluency,
+            "prosody": self.prosody,
             "completeness": self.completeness,
             "overall": self.overall,
         }

@@ -7,7 +7,7 @@ one forced alignment) runs in the model's pool.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from speech.alignment import Pair, align
 from speech.audio import SAMPLE_RATE, Samples
@@ -52,7 +52,8 @@ class LocalEvaluator:
     now); `hand_tuned`: score with `speech.scoring`'s formulas alone (the baseline the
     trained scorer is measured against). Word-level results come from those formulas
     either way. `phones`: what gives a reading's words their phones (`speech.phones`);
-    None, words have none. The phones are detail for the learner: no score reads them."""
+    None, words have none. The trained scorer reads the phones' goodness of pronunciation
+    (`speech.scorer.features.PHONES`); a reading without phones is scored without them."""
 
     def __init__(
         self,
@@ -104,7 +105,7 @@ class LocalEvaluator:
             completeness=round(100.0 * analysis.completeness),
             overall=round(hand.overall),
         )
-        if self._scorer is not None and fluency.word_count:  # nothing heard: zeros stand
+        if self._scorer is not None and fluency.word_count:
             features = evidence(self._model, audio16k, transcript, analysis, fluency, hand)
             predicted = self._scorer.predict(features)
             scores = Scores(
@@ -112,7 +113,10 @@ class LocalEvaluator:
                 fluency=round(predicted["fluency"]),
                 completeness=scores.completeness,
                 overall=round(predicted["total"]),
+                prosody=round(predicted["prosody"]),
             )
+        elif self._scorer is not None:  # nothing heard: the hand-tuned zeros stand
+            scores = replace(scores, prosody=0)
         return Evaluation(
             kind="read_aloud",
             scores=scores,

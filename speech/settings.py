@@ -185,7 +185,8 @@ class SpeechSettings(BaseModel):
             "Give a read-aloud evaluation's words their phones (`words[].phones`: accuracy, "
             "heard_as and times of each expected phone, from pocketsphinx's forced alignment "
             "and free phone loop). Costs about 0.07 s of CPU per second of audio, spent "
-            "before the final is sent (docs/pronunciation.md)."
+            "before the final is sent (docs/pronunciation.md). The trained scorer reads "
+            "them too: off, a reading is scored without them (docs/validity.md)."
         ),
     )
     phones_max_audio_s: float = Field(

@@ -234,8 +234,25 @@ class EvaluationOut(Attrs):
     fluency: float | None
     completeness: float | None
     overall: float | None
+    prosody: float | None = Field(
+        default=None,
+        description=(
+            "0..100: rhythm, stress and intonation, from the trained scorer; null where it "
+            "did not score (an open response, hand-tuned scoring, an evaluation older than "
+            "it). Kept in `details.scores`, as the `final` message carries it."
+        ),
+    )
     details: EvaluationDetailsOut
     created_at: UtcDatetime
+
+    @model_validator(mode="after")
+    def _prosody_of_details(self) -> EvaluationOut:
+        # Not a column: the evaluation's own scores, stored whole in `details`.
+        scores = (self.details.model_extra or {}).get("scores")
+        value = scores.get("prosody") if isinstance(scores, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            self.prosody = float(value)
+        return self
 
 
 class FeedbackOut(Attrs):

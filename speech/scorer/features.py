@@ -8,6 +8,9 @@ transcript's segments, whose encodings the final decode has just made and the mo
 teacher-forced decoder pass per segment, ~8 ms a short reading with tiny.en on one core):
 the evaluator forces what was heard ("2" for "two"), which reads the accent less well.
 
+The phone group (`speech.scorer.phones`) reads the phones the evaluator has given the
+reference words: no second alignment.
+
 Bump `FEATURES_VERSION` when a feature changes meaning: an artefact trained on other
 features refuses to load (see `speech.scorer.linear`).
 """
@@ -26,19 +29,21 @@ from speech.evaluation import WordResult
 from speech.fluency import FluencyMeasures
 from speech.model import SpeechModel
 from speech.pronunciation import ForcedWord, force, forced_text
+from speech.scorer.phones import phone_features
 from speech.scoring import HandScores
 from speech.segment_batch import segment_encoding
 from speech.text import FILLERS
 from speech.transcript import FinalTranscript
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 EMBEDDING_PREFIX = "emb_"
 _FLOOR_LOGPROB = math.log(1e-4)
 _LOW_PROB = 0.5  # a word forced below this is one Whisper doubts was said as written
 
-# Feature groups, for the ablations of bench/validity.py. Not the reference's length: in
-# speechocean762 longer prompts were scored lower, which says nothing of a longer reading;
-# counts (pauses, fillers) are per reference word for the same reason.
+# Feature groups (and `speech.scorer.phones.PHONES`), for the ablations of
+# bench/validity.py. Not the reference's length: in speechocean762 longer prompts were
+# scored lower, which says nothing of a longer reading; counts (pauses, fillers) are per
+# reference word for the same reason.
 HAND = ("hand_accuracy", "hand_fluency", "hand_overall")
 WHISPER = (
     "forced_logprob_mean",
@@ -229,5 +234,6 @@ def read_aloud_features(
         "repetitions_per_word": fluency.repetitions / n,
         "seconds_per_word": fluency.speaking_time_s / n,
     }
+    out.update(phone_features(reference))
     out.update(zip(embedding_names(len(embedding)), map(float, embedding), strict=True))
     return out

@@ -9,7 +9,9 @@ the mean), so each prediction is stretched to the experts' own spread and put on
 
 A standardised feature is held within `Z_LIMIT` of the training mean: a recording unlike
 any in training (another microphone, a native speaker) must not push a linear model
-into arbitrary scores. Training applies the same limit (`standardise`).
+into arbitrary scores. A feature that could not be measured is NaN (the phones of a
+reading that has none, `speech.scorer.features`) and counts as the training mean (z = 0).
+Training applies the same arithmetic (`standardise`).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ class ScorerError(ValueError):
 
 
 def standardise(x: Vector, mean: Vector, std: Vector) -> Vector:
-    """(x - mean) / std, each held within +-Z_LIMIT; works on a vector or a matrix."""
-    z: Vector = np.clip((x - mean) / std, -Z_LIMIT, Z_LIMIT)
+    """(x - mean) / std, each held within +-Z_LIMIT, NaN (not measured) as 0; works on a
+    vector or a matrix."""
+    z: Vector = np.nan_to_num(np.clip((x - mean) / std, -Z_LIMIT, Z_LIMIT), nan=0.0)
     return z
 
 

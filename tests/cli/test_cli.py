@@ -59,10 +59,19 @@ def test_evaluate_prints_the_evaluation_as_json(tmp_path: Path) -> None:
     assert "ask not what your country" in evaluation["transcript"].lower()
     assert evaluation["kind"] == "read_aloud" and evaluation["reference"] == JFK_TEXT
     scores = evaluation["scores"]
-    assert set(scores) == {"accuracy", "fluency", "completeness", "overall"}
-    assert all(0 <= value <= 100 for value in scores.values())
+    assert set(scores) == {"accuracy", "fluency", "prosody", "completeness", "overall"}
+    assert all(0 <= value <= 100 for value in scores.values())  # prosody too: not null
     assert scores["completeness"] == 100
     assert [w["expected"] for w in evaluation["words"]][:3] == ["And", "so", "my"]
+
+
+@pytest.mark.slow
+def test_evaluate_prints_every_score_for_a_person(tmp_path: Path) -> None:
+    done = parley(tmp_path, "evaluate", "--reference", JFK_TEXT, str(JFK))
+    assert done.returncode == 0, done.stderr
+    shown = dict(re.findall(r"^  (\w+) +(\d+)  #*$", done.stdout, re.MULTILINE))
+    assert list(shown) == ["accuracy", "fluency", "prosody", "completeness", "overall"]
+    assert all(0 <= int(value) <= 100 for value in shown.values()), done.stdout
 
 
 @pytest.mark.parametrize("content", [None, b"not a wav file at all"], ids=["missing", "garbage"])

@@ -11,6 +11,7 @@ from speech.decoding import decode
 from speech.evaluation import EVALUATOR_NAME, EVALUATOR_VERSION, Evaluation
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
+from speech.phones import PhoneAligner
 from speech.scorer.linear import TrainedScorer
 from speech.transcript import FinalTranscript, Word, join_words
 from tests.speech.conftest import JFK_TEXT, NATIVE, ocean_wav
@@ -18,7 +19,8 @@ from tests.speech.conftest import JFK_TEXT, NATIVE, ocean_wav
 
 @pytest.fixture(scope="module")
 def evaluator(model: SpeechModel) -> LocalEvaluator:
-    return LocalEvaluator(model)
+    # As a node runs it: phones on (the default), which the trained scorer reads.
+    return LocalEvaluator(model, phones=PhoneAligner())
 
 
 def transcribe(model: SpeechModel, audio: Samples) -> FinalTranscript:

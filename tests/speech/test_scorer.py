@@ -13,8 +13,16 @@ from speech.decoding import decode
 from speech.evaluation import EVALUATOR_VERSION
 from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
-from speech.scorer.features import FEATURES_VERSION, HAND, TIMING, WHISPER, embedding_names
+from speech.phones import PhoneAligner
+from speech.scorer.features import (
+    FEATURES_VERSION,
+    HAND,
+    TIMING,
+    WHISPER,
+    embedding_names,
+)
 from speech.scorer.linear import TARGETS, Head, ScorerError, TrainedScorer
+from speech.scorer.phones import PHONES
 from speech.transcript import FinalTranscript, join_words
 from tests.speech.conftest import JFK_TEXT
 
@@ -39,7 +47,7 @@ def test_the_committed_artefact_loads_and_describes_itself() -> None:
     assert scorer.version.startswith(f"ridge{FEATURES_VERSION}-")
     assert scorer.model == "whisper-tiny.en"
     assert set(scorer.heads) == set(TARGETS)
-    assert set(HAND + WHISPER + TIMING + embedding_names(384)) == set(scorer.features)
+    assert set(HAND + WHISPER + TIMING + PHONES + embedding_names(384)) == set(scorer.features)
     held_out = scorer.training["cross_validated_pearson"]["published-test"]
     assert set(held_out) == set(TARGETS)  # the figures travel with the weights
     assert sum(scorer.training["utterances"].values()) == 507
@@ -94,6 +102,13 @@ def test_a_missing_feature_is_an_error_not_a_zero() -> None:
         TrainedScorer.from_dict(tiny_scorer()).predict({"a": 1.0})
 
 
+def test_a_feature_not_measured_counts_as_the_training_mean() -> None:
+    scorer = TrainedScorer.from_dict(tiny_scorer())
+    # b unmeasured: z = (1, 0), raw = 5 + 1 = 6 -> 60, as if b were its mean of 10.
+    assert scorer.predict({"a": 3.0, "b": math.nan}) == scorer.predict({"a": 3.0, "b": 10.0})
+    assert scorer.predict({"a": 3.0, "b": math.nan})["total"] == 60.0
+
+
 @pytest.fixture(scope="module")
 def heard(model: SpeechModel, jfk: Samples) -> FinalTranscript:
     words = decode(model, jfk).words
@@ -114,11 +129,26 @@ def test_every_evaluation_carries_the_scorer_version(
 def test_the_evaluator_computes_every_feature_the_artefact_reads(
     model: SpeechModel, jfk: Samples, heard: FinalTranscript
 ) -> None:
-    features = LocalEvaluator(model).read_aloud_features(jfk, heard, JFK_TEXT)
+    evaluator = LocalEvaluator(model, phones=PhoneAligner())
+    features = evaluator.read_aloud_features(jfk, heard, JFK_TEXT)
     scorer = TrainedScorer.load()
     assert set(scorer.features) <= set(features)
     assert all(math.isfinite(v) for v in features.values())
+    assert features["phone_word_share"] == 1.0  # every word of JFK's reading has phones
+    assert 0 < features["phone_gop_wrong_share"] <= features["phone_gop_doubtful_share"] < 1
+    assert features["phone_word_min_gop_mean"] < features["phone_gop_mean"] < 0
     # A clean native reading is scored high by the trained scorer too.
+    assert all(score >= 70 for score in scorer.predict(features).values())
+
+
+def test_without_phones_the_phone_features_weigh_nothing(
+    model: SpeechModel, jfk: Samples, heard: FinalTranscript
+) -> None:
+    features = LocalEvaluator(model).read_aloud_features(jfk, heard, JFK_TEXT)
+    assert all(math.isnan(features[name]) for name in PHONES)
+    scorer = TrainedScorer.load()
+    at_mean = features | {n: float(scorer.mean[scorer.features.index(n)]) for n in PHONES}
+    assert scorer.predict(features) == scorer.predict(at_mean)
     assert all(score >= 70 for score in scorer.predict(features).values())
 
 
@@ -129,3 +159,17 @@ def test_hand_tuned_scores_and_another_model_are_marked_as_such(
     other = TrainedScorer.from_dict(tiny_scorer(model="whisper-small.en"))
     evaluator = LocalEvaluator(model, other)  # its weights read another model's evidence
     assert evaluator.read_aloud(jfk, heard, JFK_TEXT).evaluator_version.endswith("+hand")
+
+
+def test_prosody_is_scored_for_a_reading_by_the_trained_scorer_only(
+    model: SpeechModel, jfk: Samples, heard: FinalTranscript
+) -> None:
+    evaluator = LocalEvaluator(model)
+    read = evaluator.read_aloud(jfk, heard, JFK_TEXT).to_dict()["scores"]
+    assert isinstance(read["prosody"], int) and 70 <= read["prosody"] <= 100, read
+    assert evaluator.open_response(heard).scores.prosody is None  # no reference, no scorer
+    hand = LocalEvaluator(model, hand_tuned=True).read_aloud(jfk, heard, JFK_TEXT)
+    assert hand.to_dict()["scores"]["prosody"] is None
+    silence = np.zeros(16000, dtype=np.float32)
+    nothing = evaluator.read_aloud(silence, FinalTranscript("", (), model.name, 1000), JFK_TEXT)
+    assert nothing.scores.prosody == nothing.scores.overall == 0  # nothing heard, nothing read
