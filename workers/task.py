@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from speech.audio import load_wav_16k
 from speech.errors import SpeechError
 from speech.llm.client import open_stage
+from speech.llm.local import local_result
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
 from speech.llm.rubric import for_exercise
@@ -34,6 +35,9 @@ from storage.rescore import FINISHED
 from storage.rescore_tasks import Progress, Target
 from workers.engines import Engines, transcribe
 from workers.queue import Task
+
+# Why a rescored open response was marked locally: the job did not ask for the LLM.
+NOT_REQUESTED = "not_requested"
 
 log = logging.getLogger("parley.workers")
 
@@ -130,19 +134,23 @@ class Rescorer:
             reference_text=target.exercise.read_aloud_text,
             prompt=target.exercise.prompt,
         )
+        exercise = target.exercise
+        request = FeedbackRequest(
+            kind=exercise.kind,
+            evaluation=evaluation,
+            reference=exercise.reference_text,
+            prompt=exercise.prompt,
+            title=exercise.title,
+            rubric=for_exercise(exercise.kind, exercise.rubric),
+            time_limit_s=exercise.time_limit_s,
+        )
         if options.get("llm") and self._feedback is not None:
-            exercise = target.exercise
-            request = FeedbackRequest(
-                kind=exercise.kind,
-                evaluation=evaluation,
-                reference=exercise.reference_text,
-                prompt=exercise.prompt,
-                title=exercise.title,
-                rubric=for_exercise(exercise.kind, exercise.rubric),
-                time_limit_s=exercise.time_limit_s,
-            )
             result = await self._feedback.run(request)
             evaluation = merge_feedback(evaluation, result.stored())
+        elif request.rubric is not None:
+            # Re-marked against the current rubric even without the LLM: what Parley
+            # measures itself is marked, the rest is said to be not assessed.
+            evaluation = merge_feedback(evaluation, local_result(request, NOT_REQUESTED).stored())
         return _outcome(transcript, evaluation)
 
 
