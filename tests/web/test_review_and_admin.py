@@ -129,6 +129,7 @@ def test_a_learner_reviews_past_sessions_on_a_phone(server: Server, school: Scho
         rows[0].find_element(By.TAG_NAME, "a").send_keys(Keys.ENTER)  # by keyboard
 
         wait.until(seen.visibility_of_element_located(by_id("score-overall")))
+        assert 0 <= int(driver.find_element(*by_id("score-prosody")).text) <= 100
         words = driver.find_elements(*by_id("word"))
         assert len(words) == len(JFK_TEXT.split())
         kinds = {w.get_attribute("data-error-type") for w in words}

@@ -159,7 +159,7 @@ async function practiceView(token, exerciseId) {
       feedback: (m) => {
         const waiting = result.querySelector("em");
         if (waiting) waiting.parentElement.remove();
-        result.append(feedbackBlock(m.feedback));
+        result.append(feedbackBlock(m.feedback, m.rubric_result));
       },
       error: (text, fatal) => {
         say(text);

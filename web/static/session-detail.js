@@ -75,7 +75,7 @@ export async function sessionPage(page, sessionId) {
     h("h2", {}, "What was heard"),
     h("p", { class: "transcript", "data-testid": "session-transcript" },
       session.transcript ? session.transcript.text : "No transcript."),
-    details.feedback ? feedbackBlock(details.feedback) : null,
+    details.feedback ? feedbackBlock(details.feedback, details.feedback.rubric_result) : null,
     staff ? versions(session.evaluations) : null,
     tutorNotes(session, page.me, () => sessionPage(page, sessionId), page.say),
   );
