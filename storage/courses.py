@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVarTuple
 
-from sqlalchemy import Delete, Row, Select, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Delete, Row, Select, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +56,16 @@ def _visible(stmt: Select[*Ts], who: Principal) -> Select[*Ts]:
     return stmt.where(
         or_(Course.status == CourseStatus.PUBLISHED.value, Enrolment.role.is_not(None))
     )
+
+
+def not_others_drill(viewer: uuid.UUID) -> ColumnElement[bool]:
+    """WHERE an exercise is not a drill made for another learner (`storage.drills`)."""
+    return or_(Exercise.for_learner_id.is_(None), Exercise.for_learner_id == viewer)
+
+
+def is_others_drill(exercise: Exercise, viewer: uuid.UUID) -> bool:
+    """The row check of `not_others_drill`."""
+    return exercise.for_learner_id not in (None, viewer)
 
 
 def _role(value: str | None) -> EnrolmentRole | None:
@@ -184,7 +194,7 @@ async def exercise(
         raise NotFound("exercise not found")
     found, view = row[0], Seen(row[1], _role(row[2]))
     # Another learner's drill (storage.drills) is as good as absent to everyone but staff.
-    if found.for_learner_id not in (None, who.user_id) and not view.can_manage(who):
+    if is_others_drill(found, who.user_id) and not view.can_manage(who):
         raise NotFound("exercise not found")
     return found, view
 
@@ -203,7 +213,7 @@ async def exercises(
     leave out drills made for anyone else (what a learner is shown)."""
     stmt = select(Exercise).where(Exercise.course_id == course_id)
     if viewer is not None:
-        stmt = stmt.where(or_(Exercise.for_learner_id.is_(None), Exercise.for_learner_id == viewer))
+        stmt = stmt.where(not_others_drill(viewer))
     if not include_archived:
         stmt = stmt.where(Exercise.archived.is_(False))
     if open_at is not None:

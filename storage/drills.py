@@ -14,11 +14,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import schedule
 from storage.access import Principal, taught_course_ids
+from storage.courses import not_others_drill
 from storage.history import ExerciseRef
 from storage.models import Course, Enrolment, EnrolmentRole, Exercise, ExerciseKind, Role
 from storage.weak_spots import WeakSpot, normal
@@ -55,11 +56,6 @@ def learner_courses(who: Principal, learner_id: uuid.UUID) -> Select[uuid.UUID]:
     return stmt
 
 
-def visible_to(learner_id: uuid.UUID) -> ColumnElement[bool]:
-    """WHERE an exercise is not another learner's drill."""
-    return or_(Exercise.for_learner_id.is_(None), Exercise.for_learner_id == learner_id)
-
-
 async def matches(
     db: AsyncSession, who: Principal, learner_id: uuid.UUID, words: list[WeakSpot], now: datetime
 ) -> list[ExerciseMatch]:
@@ -78,7 +74,7 @@ async def matches(
             Exercise.kind == ExerciseKind.READ_ALOUD.value,
             Exercise.archived.is_(False),
             schedule.open_clause(now),
-            visible_to(learner_id),
+            not_others_drill(learner_id),
         )
         .order_by(Exercise.course_id, Exercise.position, Exercise.id)
         .limit(CANDIDATES)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import schedule
+from storage import courses, schedule
 from storage.access import Principal
 from storage.errors import Conflict, NotFound
 from storage.models import (
@@ -80,7 +80,7 @@ async def exercise_for(
         raise NotFound("exercise not found", code="exercise_not_found")
     exercise, role = row
     staff = who.is_admin or (who.role is Role.TUTOR and role == EnrolmentRole.TUTOR.value)
-    if not staff and exercise.for_learner_id not in (None, who.user_id):
+    if not staff and courses.is_others_drill(exercise, who.user_id):
         raise NotFound("exercise not found", code="exercise_not_found")  # another's drill
     if not staff and not schedule.is_open(exercise, now or datetime.now(UTC)):
         assert exercise.available_from is not None  # is_open says so
