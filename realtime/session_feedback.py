@@ -11,7 +11,6 @@ from typing import Any
 from realtime.ports import FeedbackStore
 from realtime.protocol import Feedback
 from speech.llm.request import FeedbackRequest
-from speech.llm.rubric import for_exercise
 from speech.ports import FeedbackStage
 from storage.practice import ExerciseInfo
 
@@ -29,15 +28,7 @@ async def collect_feedback(
 ) -> Feedback:
     """The `feedback` message for the session; stored first (when the session itself was
     stored), so a client that reads the history when the message arrives finds it there."""
-    request = FeedbackRequest(
-        kind=exercise.kind,
-        evaluation=evaluation,
-        reference=exercise.reference_text,
-        prompt=exercise.prompt,
-        title=exercise.title,
-        rubric=for_exercise(exercise.kind, exercise.rubric),
-        time_limit_s=exercise.time_limit_s,
-    )
+    request = FeedbackRequest.about(exercise, evaluation)
     result = await stage.run(request)
     if saved and store is not None:
         try:

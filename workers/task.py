@@ -24,7 +24,6 @@ from speech.llm.client import open_stage
 from speech.llm.local import local_result
 from speech.llm.request import FeedbackRequest
 from speech.llm.result import FeedbackResult
-from speech.llm.rubric import for_exercise
 from speech.llm.settings import LlmSettings
 from speech.ports import FeedbackStage
 from speech.transcript import FinalTranscript
@@ -134,16 +133,7 @@ class Rescorer:
             reference_text=target.exercise.read_aloud_text,
             prompt=target.exercise.prompt,
         )
-        exercise = target.exercise
-        request = FeedbackRequest(
-            kind=exercise.kind,
-            evaluation=evaluation,
-            reference=exercise.reference_text,
-            prompt=exercise.prompt,
-            title=exercise.title,
-            rubric=for_exercise(exercise.kind, exercise.rubric),
-            time_limit_s=exercise.time_limit_s,
-        )
+        request = FeedbackRequest.about(target.exercise, evaluation)
         if options.get("llm") and self._feedback is not None:
             result = await self._feedback.run(request)
             evaluation = merge_feedback(evaluation, result.stored())
