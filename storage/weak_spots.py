@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -49,14 +49,6 @@ class Attempt:
     missed: bool
     error_type: str | None  # words only
     context: str  # the words around it in the reference, as written
-
-
-@dataclass
-class _Tally:
-    attempts: list[Attempt] = field(default_factory=list)
-
-    def add(self, attempt: Attempt) -> None:
-        self.attempts.append(attempt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +132,16 @@ def _ranked(counts: Counter[Any]) -> list[Any]:
 
 
 def _spot(
-    text: str, ipa: str | None, tally: _Tally, examples: list[str], now: datetime
+    text: str, ipa: str | None, attempts: list[Attempt], examples: list[str], now: datetime
 ) -> WeakSpot:
-    missed = [a for a in tally.attempts if a.missed]
+    missed = [a for a in attempts if a.missed]
     return WeakSpot(
         text=text,
         ipa=ipa,
-        attempts=len(tally.attempts),
+        attempts=len(attempts),
         missed=len(missed),
         last_missed_at=max(a.at for a in missed),
-        trend=_trend(tally.attempts, now),
+        trend=_trend(attempts, now),
         error_types=dict(Counter(a.error_type for a in missed if a.error_type).most_common()),
         examples=_ranked(Counter(examples))[:3],
         course_ids=_ranked(Counter(a.course_id for a in missed)),
@@ -163,20 +155,20 @@ def rank(
     """Words and sounds missed at least `MIN_MISSES` times: most misses first, then the
     higher miss rate, then the latest miss. `rows` carry id, course_id, exercise_id,
     started_at, ended_at and the evaluation's `details`."""
-    tallies: dict[str, _Tally] = {}
+    tallies: dict[str, list[Attempt]] = {}
     ipa: dict[str, str | None] = {}
     examples: dict[str, list[str]] = {}
     for row in rows:
         words = (row.details or {}).get("words") or []
         for key, key_ipa, attempt, example in _attempts(row, words):
-            tallies.setdefault(key, _Tally()).add(attempt)
+            tallies.setdefault(key, []).append(attempt)
             ipa.setdefault(key, key_ipa)
             if attempt.missed:
                 examples.setdefault(key, []).append(example)
     spots = [
         (key, _spot(key.lstrip("/"), ipa[key], tally, examples.get(key, []), now))
         for key, tally in tallies.items()
-        if sum(a.missed for a in tally.attempts) >= MIN_MISSES
+        if sum(a.missed for a in tally) >= MIN_MISSES
     ]
     spots.sort(
         key=lambda ks: (-ks[1].missed, -ks[1].rate, -ks[1].last_missed_at.timestamp(), ks[0])
