@@ -28,8 +28,9 @@ ENV PATH=/opt/parley/bin:$PATH \
     PARLEY_DB__URL=sqlite+aiosqlite:////var/lib/parley/parley.db \
     PARLEY_BLOBS__LOCAL_PATH=/var/lib/parley/blobs
 # espeak-ng speaks the exercises' model audio (speech/tts); without it that one route answers 503.
+# wordnet-base is the dictionary of text analysis without an LLM (speech/explain).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends espeak-ng \
+    && apt-get install -y --no-install-recommends espeak-ng wordnet-base \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /var/lib/parley --create-home parley
 COPY --from=build /opt/parley /opt/parley

@@ -65,6 +65,13 @@ class LimitSettings(BaseModel):
             "session_start_per_user)."
         ),
     )
+    text_analyses_per_user: Limit = Field(
+        default="60/hour",
+        description=(
+            "Text analyses one user asks for (`POST /v1/text/analyse`): each new text may cost "
+            "an LLM request; answers from the cache count too."
+        ),
+    )
     ws_messages_per_socket: Limit = Field(
         default="100/second",
         description=(

@@ -46,12 +46,14 @@ from rest.routes import (
     docs,
     exercises,
     health,
+    library,
     model_audio,
     recommendations,
     rescore_jobs,
     rubrics,
     sessions,
     statistics,
+    text_analysis,
     tutor,
     users,
 )
@@ -77,6 +79,8 @@ ROUTERS: list[Router] = [
     tutor.router,
     statistics.router,
     recommendations.router,
+    text_analysis.router,
+    library.router,
     rescore_jobs.router,
     audit.router,
 ]

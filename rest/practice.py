@@ -19,6 +19,7 @@ from realtime.session_store_redis import RedisSessionStore
 from rest.auth.accounts import socket_authenticator
 from rest.state import AppState
 from speech.engine import WhisperEngine
+from speech.explain.analyser import TextAnalyser
 from speech.llm.client import open_stage
 from storage import practice
 from storage.access import Principal
@@ -86,6 +87,7 @@ async def build_practice(state: AppState) -> PracticeService:
     stage = await resources.enter_async_context(
         open_stage(settings.llm, on_result=state.metrics.observe_llm)
     )
+    state.analyser = TextAnalyser(settings.llm, stage.client)
     if stage.enabled:
         log.info(
             "LLM feedback from %s", settings.llm.base_url or settings.llm.local_gguf or "OpenAI"

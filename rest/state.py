@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from realtime.hub import Hub
     from rest.model_audio import ModelAudio
+    from speech.explain.analyser import TextAnalyser
     from storage.blobs import BlobStore
 
 
@@ -37,3 +38,4 @@ class AppState:
     redis: Redis | None = None
     hub: Hub | None = None  # set in the lifespan before the practice service is built
     model_audio: ModelAudio | None = None  # set in the lifespan
+    analyser: TextAnalyser | None = None  # set with the LLM client (`rest.practice`)

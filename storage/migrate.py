@@ -28,6 +28,7 @@ from sqlalchemy import make_url, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from storage import library_models  # noqa: F401  (its tables join Base.metadata)
 from storage.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -84,13 +84,14 @@ def feedback_schema(*, bounds: bool = True, model: type[BaseModel] | None = None
 
 
 def response_format(
-    *, bounds: bool = True, model: type[BaseModel] | None = None
+    *, bounds: bool = True, model: type[BaseModel] | None = None, name: str = SCHEMA_NAME
 ) -> ResponseFormatJSONSchema:
-    """`model`: a variant of `LlmFeedback` (a rubric's, `speech.llm.rubric`)."""
+    """`model`: a variant of `LlmFeedback` (a rubric's, `speech.llm.rubric`), or another
+    answer's shape under its own `name` (`speech.explain`)."""
     return {
         "type": "json_schema",
         "json_schema": {
-            "name": SCHEMA_NAME,
+            "name": name,
             "schema": feedback_schema(bounds=bounds, model=model),
             "strict": True,
         },

@@ -79,6 +79,11 @@ class FeedbackStage:
     def enabled(self) -> bool:
         return self._client is not None
 
+    @property
+    def client(self) -> AsyncOpenAI | None:
+        """The SDK client, for other requests to the same endpoint (`speech.explain`)."""
+        return self._client
+
     async def run(self, request: FeedbackRequest) -> FeedbackResult:
         started = time.perf_counter()
         usage = _Usage()
