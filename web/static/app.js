@@ -1,6 +1,6 @@
 // The app: sign in, exercises, practice with live transcript and scores, history and each
 // stored session, the tutor's desk and the admin's. Routes are paths (router.js): /login, /,
-// /exercises/<id>, /history, /sessions/<id>, /tutor, /tutor/learners/<id>, /admin. The
+// /exercises/<id>, /history, /library, /sessions/<id>, /tutor, /tutor/learners/<id>, /admin. The
 // pages other than sign-in, exercises and practice are in modules of their own.
 
 import { adminPage } from "./admin.js";
@@ -8,6 +8,7 @@ import { ApiError, api, login, logout, recordingUrl, register, resumeSignIn, sig
 import { Microphone, MicrophoneDenied } from "./capture.js";
 import { feedbackBlock, h, scoresBlock, wordsBlock } from "./dom.js";
 import { historyPage } from "./history.js";
+import { libraryPage } from "./library.js";
 import { ModelAudio } from "./listen.js";
 import { PracticeSession } from "./practice.js";
 import { currentPath, go, startRouter } from "./router.js";
@@ -233,6 +234,7 @@ async function route() {
     else if (path === "/admin") await adminPage(page);
     else if (path.startsWith("/sessions/")) await sessionPage(page, path.slice("/sessions/".length));
     else if (path === "/history") await historyPage(page);
+    else if (path === "/library") await libraryPage(page);
     else if (path.startsWith("/exercises/")) {
       await practiceView(token, path.slice("/exercises/".length));
     }
