@@ -55,11 +55,13 @@ def chromium(
     *,
     allow_microphone: bool = True,
     console_allows: tuple[str, ...] = (),
+    downloads: Path | None = None,
 ) -> Iterator[webdriver.Chrome]:
     """A browser for one test. When the test's block ends without an error, the console
     must hold no SEVERE entry (a script error, a refused resource, a failed request)
     beyond those containing one of `console_allows`: a page that works but throws is a
-    failure too."""
+    failure too. `downloads`: where downloaded files go (headless Chromium refuses them
+    otherwise)."""
     # Selenium Manager must not look for a browser or driver to download: both are given.
     os.environ.setdefault("SE_OFFLINE", "true")
     options = webdriver.ChromeOptions()
@@ -79,16 +81,24 @@ def chromium(
         "--use-fake-device-for-media-stream",
     ):
         options.add_argument(flag)
+    prefs: dict[str, object] = {}
     if allow_microphone:
         options.add_argument("--use-fake-ui-for-media-stream")
     else:
-        options.add_experimental_option(
-            "prefs", {"profile.default_content_setting_values.media_stream_mic": 2}
-        )
+        prefs["profile.default_content_setting_values.media_stream_mic"] = 2
+    if downloads is not None:
+        prefs["download.default_directory"] = str(downloads)
+        prefs["download.prompt_for_download"] = False
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     if microphone is not None:
         options.add_argument(f"--use-file-for-fake-audio-capture={microphone}%noloop")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    if downloads is not None:
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
     try:
         yield driver
         severe = [e for e in console_errors(driver) if not any(a in e for a in console_allows)]

@@ -134,15 +134,17 @@ export async function logout() {
 
 /** The recording of a stored session, as an object URL for an <audio> element. */
 export async function recordingUrl(sessionId) {
-  const fetchIt = () =>
-    fetch(`/v1/sessions/${sessionId}/audio`, {
-      headers: { Authorization: `Bearer ${tokens.access}` },
-    });
+  return blobUrl(`/v1/sessions/${sessionId}/audio`, "The recording is not available.");
+}
+
+/** An object URL of what an authenticated GET of `path` answers (audio, a CSV file). */
+export async function blobUrl(path, unavailable) {
+  const fetchIt = () => fetch(path, { headers: { Authorization: `Bearer ${tokens.access}` } });
   let response = await fetchIt();
   if (response.status === 401 && tokens.refresh) {
     await refresh();
     response = await fetchIt();
   }
-  if (!response.ok) throw new ApiError(response.status, "audio", "The recording is not available.");
+  if (!response.ok) throw new ApiError(response.status, "download", unavailable);
   return URL.createObjectURL(await response.blob());
 }

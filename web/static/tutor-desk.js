@@ -1,9 +1,11 @@
 // The tutor's desk: the sessions live now on any node (refreshed every 3 s) with one
 // session's transcript as it is spoken; their courses, whose exercises they manage as an
-// admin does; and their learners, of every course or of one, with counts and averages.
+// admin does and whose usage they read; and their learners, of every course or of one,
+// with counts and averages.
 
 import { courseCard } from "./admin-courses.js";
 import { api } from "./api.js";
+import { courseStatistics } from "./course-stats.js";
 import { h, when } from "./dom.js";
 import { SessionWatch, live } from "./tutor.js";
 
@@ -75,7 +77,8 @@ export async function tutorDesk(page) {
   pick.addEventListener("change", () => learnerList(pick.value, page.say)
     .then((list) => learners.replaceChildren(list)).catch((error) => page.say(error.message)));
   const courseRows = courses.map((c) => h("li", { class: "card", "data-testid": "tutor-course-row" },
-    h("strong", {}, c.title), ` · ${c.status}`, c.level ? ` · ${c.level}` : "", manage(c, page.say)));
+    h("strong", {}, c.title), ` · ${c.status}`, c.level ? ` · ${c.level}` : "", manage(c, page.say),
+    courseStatistics(c, page.say)));
   const refresh = async () => {
     const items = await live();
     liveList.replaceChildren(...items.map((item) =>
