@@ -1,9 +1,20 @@
-// A course as its staff manage it: its status, its exercises (create, edit, archive and
-// restore) and its members. Admins also enrol learners and attach tutors from the users
+// A course as its staff manage it: its status, its exercises (create, edit with their
+// schedule and rubric, archive and restore) and its members. Admins also enrol learners and attach tutors from the users
 // list; the API lets only admins list users, so a tutor's card shows the members alone.
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
+import { rubricEditor } from "./rubric-editor.js";
+
+/** A datetime-local input's value (the browser's time zone) as ISO 8601 UTC; "" is none. */
+const instant = (value) => (value ? new Date(value).toISOString() : null);
+
+/** An ISO timestamp as a datetime-local value in the browser's time zone. */
+function local(iso) {
+  if (!iso) return "";
+  const at = new Date(iso);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
 
 function exerciseForm(course, done, say, exercise = null) {
   const prefix = exercise ? "exercise" : "new-exercise";
@@ -23,9 +34,15 @@ function exerciseForm(course, done, say, exercise = null) {
   };
   kind.addEventListener("change", label);
   label();
+  const opens = h("input", { type: "datetime-local", value: local(exercise?.available_from),
+    "aria-label": "Opens", "data-testid": `${prefix}-opens` });
+  const due = h("input", { type: "datetime-local", value: local(exercise?.due_at),
+    "aria-label": "Due", "data-testid": `${prefix}-due` });
   return h("form", { class: "inline", onsubmit: async (event) => {
     event.preventDefault();
     const words = kind.value === "read_aloud" ? { reference_text: text.value } : { prompt: text.value };
+    words.available_from = instant(opens.value);
+    words.due_at = instant(due.value);
     try {
       if (exercise) await api("PATCH", `/v1/exercises/${exercise.id}`, { title: title.value, ...words });
       else await api("POST", `/v1/courses/${course.id}/exercises`, { kind: kind.value, title: title.value, ...words });
@@ -34,6 +51,7 @@ function exerciseForm(course, done, say, exercise = null) {
       say(error.message);
     }
   } }, kind, title, text,
+  h("label", { class: "field" }, "Opens", opens), h("label", { class: "field" }, "Due", due),
   h("button", { type: "submit", "data-testid": exercise ? "exercise-save" : "exercise-create" },
     exercise ? "Save" : "Add exercise"));
 }
@@ -54,7 +72,7 @@ function exerciseItem(course, e, done, say) {
       onclick: act(() => api("POST", `/v1/exercises/${e.id}/archive`)) }, "Archive");
   return h("li", { "data-testid": "admin-exercise" },
     h("details", {}, h("summary", {}, e.title, e.archived ? " (archived)" : ""),
-      exerciseForm(course, done, say, e), toggle));
+      exerciseForm(course, done, say, e), toggle, rubricEditor(e, say)));
 }
 
 function memberPick(course, people, role, done, say) {

@@ -76,6 +76,13 @@ function plain(error) {
     token_expired: "Your session has expired. Please sign in again.",
     invalid_input: "Please check the form: something is missing or not valid.",
   };
+  const first = error.details && error.details.errors && error.details.errors[0];
+  if (error.code === "invalid_input" && first && first.msg) {
+    // The first problem, as the API words it ("the weights must sum to 100, not 90").
+    const where = (first.loc || []).filter((part) => typeof part === "string").join(" ");
+    const what = first.msg.replace(/^Value error, /, "");
+    return `Please check the form: ${where ? `${where}: ` : ""}${what}.`;
+  }
   return sentences[error.code] || error.message || "Something went wrong. Please try again.";
 }
 
