@@ -222,22 +222,31 @@ async def rate(db: AsyncSession, who: Principal, row: Resource, stars: int, comm
         )
     if row.course_id is not None and not who.is_admin:
         (await courses.seen(db, who, row.course_id)).require_manager(who)
-    before = await db.get(ResourceRating, (row.id, who.user_id), with_for_update=True)
-    if before is None:
-        db.add(
-            ResourceRating(resource_id=row.id, rater_id=who.user_id, stars=stars, comment=comment)
-        )
+    # Inserted if new (a double click's second request waits for the first and finds it);
+    # otherwise the stars change in place and the sum by the difference.
+    values = {"resource_id": row.id, "rater_id": who.user_id, "stars": stars, "comment": comment}
+    if db.get_bind().dialect.name == "postgresql":
+        insert: Any = pg_insert(ResourceRating).values(values).on_conflict_do_nothing()
+    else:
+        insert = sqlite_insert(ResourceRating).values(values).on_conflict_do_nothing()
+    result = await db.execute(insert)
+    first = isinstance(result, CursorResult) and result.rowcount == 1
+    if first:
         change = {
             "rating_sum": Resource.rating_sum + stars,
             "rating_count": Resource.rating_count + 1,
         }
     else:
+        before = await db.get(
+            ResourceRating, (row.id, who.user_id), with_for_update=True, populate_existing=True
+        )
+        assert before is not None  # the insert found it
         change = {"rating_sum": Resource.rating_sum + (stars - before.stars)}
         before.stars, before.comment = stars, comment
-    await db.flush()
+        await db.flush()
     await db.execute(update(Resource).where(Resource.id == row.id).values(change))
     await db.refresh(row)
-    return before is None
+    return first
 
 
 async def my_rating(db: AsyncSession, who: Principal, resource_id: uuid.UUID) -> int | None:
