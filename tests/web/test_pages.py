@@ -33,7 +33,7 @@ def test_the_app_loads_nothing_from_another_origin(api: Api) -> None:
 
 
 CALL = re.compile(r'(?:api|send)\(\s*"(GET|POST|PATCH|PUT|DELETE)",\s*[`"](/v1[^`"?]*)')
-FETCH = re.compile(r'fetch\(\s*[`"](/v1[^`"?]*)')
+FETCH = re.compile(r'(?:fetch|blobUrl)\(\s*[`"](/v1[^`"?]*)')
 SOCKET = re.compile(r"new WebSocket\([^;]*?(/v1/ws/[a-z]+)")
 QUERY = re.compile(r"[?&]([a-z_]+)=")
 ANY_PATH = re.compile(r"/v1/[a-z]")
@@ -51,7 +51,7 @@ def template(path: str) -> str:
 
 def test_every_api_call_of_the_app_is_in_the_openapi_document(api: Api) -> None:
     """The app speaks the public API only. Each `api(METHOD, path)` and `send(...)` call in
-    its modules names an operation the document describes, each `fetch` a GET, each
+    its modules names an operation the document describes, each `fetch` or `blobUrl` a GET, each
     socket a websocket route of the app; every query parameter written in a module is one
     of the operations it calls; and no path is called any other way (the patterns would
     miss it)."""

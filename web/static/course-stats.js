@@ -23,13 +23,13 @@ function summaryLine(s) {
 }
 
 async function figures(course, period, say) {
-  const query = `?period=${period}`;
-  const stats = await api("GET", `/v1/courses/${course.id}/statistics${query}`);
+  const stats = await api("GET", `/v1/courses/${course.id}/statistics?period=${period}`);
   const download = h("button", { type: "button", "data-testid": "course-stats-csv",
     onclick: async () => {
       try {
-        const link = h("a", { href: await blobUrl(`/v1/courses/${course.id}/statistics.csv${query}`,
-          "The statistics could not be downloaded."), download: `${course.title}-${period}.csv` });
+        const file = await blobUrl(`/v1/courses/${course.id}/statistics.csv?period=${period}`,
+          "The statistics could not be downloaded.");
+        const link = h("a", { href: file, download: `${course.title}-${period}.csv` });
         link.click();
         setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
       } catch (error) {
