@@ -18,6 +18,7 @@ from speech.frames import HOP, MAX_FRAMES
 from speech.model import SpeechModel
 from speech.phones import PhoneAligner, PhonesOfWord
 from speech.pronunciation import ForcedWord, force, forced_text
+from speech.prosody import mark_prosody
 from speech.scorer.features import evidence
 from speech.scorer.linear import TrainedScorer
 from speech.scoring import (
@@ -220,7 +221,8 @@ class LocalEvaluator:
         for pair in _insertions_before(pairs, ref_tokens, len(ref_words)):
             results.append(_inserted(pair, heard_tokens, heard))
         completeness = said / len(ref_words) if ref_words else 0.0
-        return ReadAloudAnalysis(tuple(results), tuple(goodness), completeness, tuple(forced))
+        words = _with_prosody(tuple(results), reference, audio16k)
+        return ReadAloudAnalysis(words, tuple(goodness), completeness, tuple(forced))
 
     def _phones_of(
         self,
@@ -324,6 +326,17 @@ class LocalEvaluator:
             for i, figures in zip(mine, force(self._model, enc, words), strict=True):
                 out[i] = figures
         return [f for f in out if f is not None]
+
+
+def _with_prosody(
+    words: tuple[WordResult, ...], reference: str, audio16k: Samples
+) -> tuple[WordResult, ...]:
+    """The words with their prosodic flags; without them rather than a failed evaluation."""
+    try:
+        return mark_prosody(words, reference, audio16k)
+    except Exception:
+        log.warning("prosody of a reading failed", exc_info=True)
+        return words
 
 
 def _pairs_by_reference_word(pairs: list[Pair], ref: list[Token], count: int) -> list[list[Pair]]:
