@@ -20,6 +20,7 @@ from speech.phones import PhoneAligner, PhonesOfWord
 from speech.pronunciation import ForcedWord, force, forced_text
 from speech.prosody import mark_prosody
 from speech.scorer.features import evidence
+from speech.scorer.intonation import INTONATION
 from speech.scorer.linear import TrainedScorer
 from speech.scoring import (
     fluency_score,
@@ -34,6 +35,7 @@ from speech.transcript import FinalTranscript, Word
 
 _MAX_FORCED_SAMPLES = MAX_FRAMES * HOP
 _REPEAT_REACH = 2
+INTONATION_SET = frozenset(INTONATION)
 log = logging.getLogger(__name__)
 
 
@@ -107,7 +109,15 @@ class LocalEvaluator:
             overall=round(hand.overall),
         )
         if self._scorer is not None and fluency.word_count:
-            features = evidence(self._model, audio16k, transcript, analysis, fluency, hand)
+            features = evidence(
+                self._model,
+                audio16k,
+                transcript,
+                analysis,
+                fluency,
+                hand,
+                intonation=not INTONATION_SET.isdisjoint(self._scorer.features),
+            )
             predicted = self._scorer.predict(features)
             scores = Scores(
                 accuracy=round(predicted["accuracy"]),

@@ -145,3 +145,19 @@ def test_a_reading_on_one_pitch_is_monotone_and_the_original_is_not(
 def test_the_punctuation_between_words_is_read_from_the_reference() -> None:
     text = "So, he said — (quietly) “go”; then: left... done"
     assert after_each_word(text) == [",", "", "—(", ")“", "”;", ":", "...", ""]
+
+
+def test_the_scorer_sees_the_pitch_range_and_the_flags(
+    evaluator: LocalEvaluator, model: SpeechModel
+) -> None:
+    audio = load_wav_16k(NATIVE / AUSTEN.format("870"))
+    features = []
+    for version in (audio, flattened(audio)):
+        words = decode(model, version).words
+        heard = FinalTranscript(join_words(words), words, model.name, len(version) // 16)
+        features.append(evaluator.read_aloud_features(version, heard, LONG))
+    original, flat = features
+    assert original["f0_range_st"] > 3 > 1 > flat["f0_range_st"]
+    assert original["monotone_share"] == 0 < 0.5 < flat["monotone_share"]
+    assert original["break_rate"] == flat["break_rate"] == 0
+    assert original["energy_std_db"] > 3 and 0.3 < original["voiced_share"] < 1
