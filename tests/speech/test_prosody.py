@@ -57,6 +57,15 @@ def jfk_read(evaluator: LocalEvaluator, model: SpeechModel, jfk: Samples) -> Eva
     return read(evaluator, model, jfk, JFK_TEXT)
 
 
+def test_an_open_response_has_no_punctuation_to_hold_pauses_against(
+    evaluator: LocalEvaluator, model: SpeechModel, jfk: Samples
+) -> None:
+    words = decode(model, jfk).words
+    heard = FinalTranscript(join_words(words), words, model.name, len(jfk) // 16)
+    answer = evaluator.open_response(heard).to_dict()
+    assert all(w["prosody_errors"] == [] and w["error_type"] == "none" for w in answer["words"])
+
+
 def test_a_phrase_read_on_gets_no_break(jfk_read: Evaluation) -> None:
     country = word(jfk_read, "country")
     assert country.error_type == "none" and country.prosody_errors == ()
@@ -103,6 +112,9 @@ def test_a_full_stop_read_over_without_a_pause_is_a_missing_break(
     man = word(run_on, "man")
     assert "missing_break" in man.prosody_errors
     assert man.error_type in ("missing_break", "mispronunciation")
+    # Whisper's word times cannot show a missing pause: without phones it is not judged.
+    unaligned = read(LocalEvaluator(model), model, np.concatenate([first, second]), reference)
+    assert word(unaligned, "man").prosody_errors == ()
     # The two recordings whole: the reader's own silences after one and before the other.
     whole = [load_wav_16k(NATIVE / AUSTEN.format(n)) for n in ("880", "930")]
     paused = read(evaluator, model, np.concatenate(whole), reference)
