@@ -91,6 +91,7 @@ def test_a_pause_inside_a_phrase_is_an_unexpected_break_on_the_word_after_it(
     assert country.error_type == "unexpected_break"
     assert country.prosody_errors == ("unexpected_break",)
     assert "unexpected_break" not in word(result, "your").prosody_errors
+    assert any("paused before" in tip and "“country”" in tip for tip in result.feedback)
 
 
 def sentences(evaluator: LocalEvaluator, model: SpeechModel) -> tuple[Samples, Samples]:
