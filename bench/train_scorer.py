@@ -28,7 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from bench.scorer_fit import OUTER_FOLDS, SEED, Matrix, fit_selected, pearson
-from bench.validity import DEFAULT_CACHE, DEFAULT_SPEECH, LABEL_SETS, Corpus, load_corpus, report
+from bench.validity import (
+    ALL,
+    DEFAULT_CACHE,
+    DEFAULT_SPEECH,
+    LABEL_SETS,
+    Corpus,
+    columns,
+    load_corpus,
+    report,
+)
 from speech.scorer.features import FEATURES_VERSION
 from speech.scorer.linear import DEFAULT_ARTEFACT, TARGETS, Head, TrainedScorer
 
@@ -59,7 +68,11 @@ def summary(corpus: Corpus, oof: Matrix, penalties: list[tuple[float, float]]) -
 
 
 def train(corpus: Corpus, oof: Matrix) -> TrainedScorer:
-    fitted = fit_selected(corpus.x, corpus.y, corpus.names, corpus.speakers, corpus.sets, SEED)
+    # The groups `report` cross-validated (`ALL`), not every feature extracted: the cache
+    # also holds groups measured and not shipped (the ablation's "all + intonation").
+    cols = columns(corpus, ALL)
+    names = [corpus.names[i] for i in cols]
+    fitted = fit_selected(corpus.x[:, cols], corpus.y, names, corpus.speakers, corpus.sets, SEED)
     heads = {}
     for i, target in enumerate(TARGETS):
         scale, offset = calibration(oof[:, i], corpus.y[:, i])
@@ -67,7 +80,7 @@ def train(corpus: Corpus, oof: Matrix) -> TrainedScorer:
     draft = TrainedScorer(
         version="",
         model=corpus.model,
-        features=tuple(corpus.names),
+        features=tuple(names),
         mean=fitted.mean,
         std=fitted.std,
         heads=heads,

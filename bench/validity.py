@@ -52,6 +52,7 @@ from speech.evaluator import LocalEvaluator
 from speech.model import SpeechModel
 from speech.phones import PhoneAligner
 from speech.scorer.features import EMBEDDING_PREFIX, HAND, TIMING, WHISPER
+from speech.scorer.intonation import INTONATION
 from speech.scorer.linear import TARGETS
 from speech.scorer.phones import PHONES
 from speech.settings import SpeechSettings
@@ -167,7 +168,13 @@ def columns(corpus: Corpus, groups: tuple[str, ...]) -> list[int]:
         if group == "embedding":
             chosen |= {i for i, n in enumerate(corpus.names) if n.startswith(EMBEDDING_PREFIX)}
         else:
-            names = {"hand": HAND, "whisper": WHISPER, "timing": TIMING, "phones": PHONES}[group]
+            names = {
+                "hand": HAND,
+                "whisper": WHISPER,
+                "timing": TIMING,
+                "phones": PHONES,
+                "intonation": INTONATION,
+            }[group]
             chosen |= {corpus.names.index(n) for n in names}
     return sorted(chosen)
 
@@ -186,6 +193,9 @@ ABLATION = (
     ("all but hand scores", ("whisper", "timing", "phones", "embedding")),
     ("all but phones", ("hand", "whisper", "timing", "embedding")),
     ("all", ALL),
+    ("intonation", ("intonation",)),
+    ("timing + intonation", ("timing", "intonation")),
+    ("all + intonation", (*ALL, "intonation")),
 )
 
 
@@ -233,6 +243,20 @@ def train_to_test(corpus: Corpus) -> Matrix:
     return fitted.predict(corpus.x)
 
 
+def gains(corpus: Corpus, more: Matrix, less: Matrix) -> list[str]:
+    """r(more) - r(less) per label set and target, with a paired speaker bootstrap."""
+    out = ["| label set | " + " | ".join(TARGETS) + " |", "|---|" + "---|" * len(TARGETS)]
+    for name in LABEL_SETS:
+        m = corpus.sets == name
+        cells = []
+        for t in range(len(TARGETS)):
+            gain = pearson(more[m, t], corpus.y[m, t]) - pearson(less[m, t], corpus.y[m, t])
+            lo, hi = bootstrap_gain(more[m, t], less[m, t], corpus.y[m, t], corpus.speakers[m])
+            cells.append(f"{gain:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return out
+
+
 def report(corpus: Corpus) -> Matrix:
     """Print every table; return the shipped recipe's out-of-fold predictions."""
     print(f"features: evaluator code {corpus.key}, {len(corpus.names)} per utterance")
@@ -260,16 +284,9 @@ def report(corpus: Corpus) -> Matrix:
         ]
         print(f"| {label} | " + " | ".join(figures) + " |")
     print("\n## What the phones add: r(all) - r(all but phones), paired speaker bootstrap\n")
-    print("| label set | " + " | ".join(TARGETS) + " |\n|---|" + "---|" * len(TARGETS))
-    without = ablated[tuple(g for g in ALL if g != "phones")]
-    for name in LABEL_SETS:
-        m = corpus.sets == name
-        cells = []
-        for t in range(len(TARGETS)):
-            gain = pearson(pred[m, t], corpus.y[m, t]) - pearson(without[m, t], corpus.y[m, t])
-            lo, hi = bootstrap_gain(pred[m, t], without[m, t], corpus.y[m, t], corpus.speakers[m])
-            cells.append(f"{gain:+.3f} [{lo:+.3f}, {hi:+.3f}]")
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("\n".join(gains(corpus, pred, ablated[tuple(g for g in ALL if g != "phones")])))
+    print("\n## What intonation would add: r(all + intonation) - r(all), the same\n")
+    print("\n".join(gains(corpus, ablated[(*ALL, "intonation")], pred)))
     print(f"\n(fitting and measuring took {time.perf_counter() - started:.0f} s)")
     return pred
 

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from speech.fluency import FluencyMeasures, LexicalMeasures
 
 EVALUATOR_NAME = "parley-local"
-EVALUATOR_VERSION = "2.0.0"
+EVALUATOR_VERSION = "2.1.0"  # 2.1: prosodic error types on words
 
-ErrorType = Literal["none", "mispronunciation", "omission", "insertion", "repetition"]
+# How a phrase was said (`speech.prosody`): a pause where the text runs on, none where its
+# punctuation ends a clause, a phrase on one pitch.
+ProsodyError = Literal["unexpected_break", "missing_break", "monotone"]
+PROSODY_ERRORS: tuple[ProsodyError, ...] = get_args(ProsodyError)
+# A word's one error type: what was said wrong comes before how it was phrased.
+ErrorType = Literal[
+    "none",
+    "mispronunciation",
+    "omission",
+    "insertion",
+    "repetition",
+    "unexpected_break",
+    "missing_break",
+    "monotone",
+]
 ExerciseKind = Literal["read_aloud", "open_response"]
 
 
@@ -53,7 +67,9 @@ class WordResult:
     `accuracy` is 0-100 (0 for an omitted word, None for an inserted one); times are
     seconds from the start of the recording, None when the word was not heard. `phones`:
     the expected phones of a reference word that was said, empty for any other word or
-    when they could not be aligned.
+    when they could not be aligned. `prosody_errors`: every prosodic flag of the word
+    (`speech.prosody`), `error_type` names the first of them only when the word has no
+    other error: a pause before a mispronounced word is listed here, not lost.
     """
 
     expected: str | None
@@ -63,12 +79,14 @@ class WordResult:
     start: float | None
     end: float | None
     phones: tuple[PhoneResult, ...] = ()
+    prosody_errors: tuple[ProsodyError, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "expected": self.expected,
             "heard": self.heard,
             "error_type": self.error_type,
+            "prosody_errors": list(self.prosody_errors),
             "accuracy": self.accuracy,
             "start": self.start,
             "end": self.end,

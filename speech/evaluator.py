@@ -18,7 +18,9 @@ from speech.frames import HOP, MAX_FRAMES
 from speech.model import SpeechModel
 from speech.phones import PhoneAligner, PhonesOfWord
 from speech.pronunciation import ForcedWord, force, forced_text
+from speech.prosody import mark_prosody
 from speech.scorer.features import evidence
+from speech.scorer.intonation import INTONATION
 from speech.scorer.linear import TrainedScorer
 from speech.scoring import (
     fluency_score,
@@ -33,6 +35,7 @@ from speech.transcript import FinalTranscript, Word
 
 _MAX_FORCED_SAMPLES = MAX_FRAMES * HOP
 _REPEAT_REACH = 2
+INTONATION_SET = frozenset(INTONATION)
 log = logging.getLogger(__name__)
 
 
@@ -106,7 +109,15 @@ class LocalEvaluator:
             overall=round(hand.overall),
         )
         if self._scorer is not None and fluency.word_count:
-            features = evidence(self._model, audio16k, transcript, analysis, fluency, hand)
+            features = evidence(
+                self._model,
+                audio16k,
+                transcript,
+                analysis,
+                fluency,
+                hand,
+                intonation=not INTONATION_SET.isdisjoint(self._scorer.features),
+            )
             predicted = self._scorer.predict(features)
             scores = Scores(
                 accuracy=round(predicted["accuracy"]),
@@ -220,7 +231,8 @@ class LocalEvaluator:
         for pair in _insertions_before(pairs, ref_tokens, len(ref_words)):
             results.append(_inserted(pair, heard_tokens, heard))
         completeness = said / len(ref_words) if ref_words else 0.0
-        return ReadAloudAnalysis(tuple(results), tuple(goodness), completeness, tuple(forced))
+        words = _with_prosody(tuple(results), reference, audio16k)
+        return ReadAloudAnalysis(words, tuple(goodness), completeness, tuple(forced))
 
     def _phones_of(
         self,
@@ -324,6 +336,17 @@ class LocalEvaluator:
             for i, figures in zip(mine, force(self._model, enc, words), strict=True):
                 out[i] = figures
         return [f for f in out if f is not None]
+
+
+def _with_prosody(
+    words: tuple[WordResult, ...], reference: str, audio16k: Samples
+) -> tuple[WordResult, ...]:
+    """The words with their prosodic flags; without them rather than a failed evaluation."""
+    try:
+        return mark_prosody(words, reference, audio16k)
+    except Exception:
+        log.warning("prosody of a reading failed", exc_info=True)
+        return words
 
 
 def _pairs_by_reference_word(pairs: list[Pair], ref: list[Token], count: int) -> list[list[Pair]]:

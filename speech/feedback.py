@@ -16,6 +16,24 @@ def _quoted(words: Sequence[str]) -> str:
     return ", ".join(f"“{w}”" for w in words[:_LIST_AT_MOST])
 
 
+def _flagged(words: Sequence[WordResult], flag: str) -> list[str]:
+    return [w.expected for w in words if w.expected and flag in w.prosody_errors]
+
+
+def _phrasing(words: Sequence[WordResult]) -> list[str]:
+    """Tips on how the text was phrased (`speech.prosody`)."""
+    tips: list[str] = []
+    broken = _flagged(words, "unexpected_break")
+    if broken:
+        tips.append(f"Keep phrases together: you paused before {_quoted(broken)}.")
+    run_on = _flagged(words, "missing_break")
+    if run_on:
+        tips.append(f"Pause briefly at the punctuation after {_quoted(run_on)}.")
+    if _flagged(words, "monotone"):
+        tips.append("Let your voice rise and fall: some phrases were said on one pitch.")
+    return tips
+
+
 def local_feedback(
     scores: Scores, words: Sequence[WordResult], fluency: FluencyMeasures
 ) -> tuple[str, ...]:
@@ -38,6 +56,7 @@ def local_feedback(
     ]
     if weak:
         tips.append(f"Practise the pronunciation of {_quoted(weak)}.")
+    tips.extend(_phrasing(words))
     if fluency.hesitations:
         tips.append("Try to replace fillers like “um” with a short silent pause.")
     if fluency.pause_count >= 2:

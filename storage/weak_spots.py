@@ -2,7 +2,9 @@
 current evaluations, with the evidence a tutor needs to trust the list.
 
 A word counts as missed in one attempt when its result has an error type other than
-`none` (mispronounced, omitted, ...) or an accuracy below `MISSED_BELOW`; a sound (an
+`none` (mispronounced, omitted, ...) or an accuracy below `MISSED_BELOW`; a prosodic error
+type alone (`PHRASING`: a pause before the word, none after it, a flat phrase) is not a
+miss, since the word itself was said right and practising it would not help; a sound (an
 expected phone of a reference word) when its accuracy is below `MISSED_BELOW`. Only
 recent practice is read (the latest `SESSIONS` scored sessions in `WINDOW`), so the list
 follows the learner as they improve and its cost does not grow with their history.
@@ -28,6 +30,8 @@ from storage.access import Principal, visible_sessions
 from storage.history import as_utc, current_evaluation
 from storage.models import Evaluation, PracticeSession, SessionStatus
 
+# The evaluator's error types of how a word was phrased, not said (speech.prosody).
+PHRASING = ("unexpected_break", "missing_break", "monotone")
 MISSED_BELOW = 60
 SESSIONS = 200
 WINDOW = timedelta(days=90)
@@ -102,7 +106,9 @@ def _attempts(
             continue
         accuracy = w.get("accuracy")
         error = w.get("error_type") or "none"
-        missed = error != "none" or (accuracy is not None and accuracy < MISSED_BELOW)
+        missed = error not in ("none", *PHRASING) or (
+            accuracy is not None and accuracy < MISSED_BELOW
+        )
         context = _context(words, index)
         common = (row.id, row.course_id, row.exercise_id, at)
         yield normal(expected), None, Attempt(*common, missed, error, context), context

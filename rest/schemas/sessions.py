@@ -203,7 +203,10 @@ class EvaluatedWordOut(BaseModel):
     expected: str | None = Field(description="The reference word; null for an extra one.")
     heard: str | None
     error_type: str = Field(
-        description="`none`, `mispronunciation`, `omission`, `insertion` or `repetition`."
+        description=(
+            "`none`, `mispronunciation`, `omission`, `insertion`, `repetition`, "
+            "`unexpected_break`, `missing_break` or `monotone` (the first that applies)."
+        )
     )
     accuracy: int | None = Field(description="0..100; null for an inserted word.")
     start: float | None
@@ -211,6 +214,13 @@ class EvaluatedWordOut(BaseModel):
     phones: list[PhoneOut] = Field(
         default_factory=list,
         description="Its expected phones, for a reference word that was said; else empty.",
+    )
+    prosody_errors: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Every prosodic flag of a word read aloud: `unexpected_break`, `missing_break`, "
+            "`monotone`; empty in evaluations stored before they were measured."
+        ),
     )
 
 

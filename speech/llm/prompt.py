@@ -36,6 +36,23 @@ def _quote(text: str | None) -> str:
     return f"“{clip(' '.join((text or '').split()), TEXT_CHARS)}”"
 
 
+def _phrasing(words: Sequence[Mapping[str, Any]]) -> list[str]:
+    """How the text was phrased (`speech.prosody`): breaks word by word, flat pitch once."""
+    out: list[str] = []
+    flat: list[str] = []
+    for w in words:
+        flags, expected = w.get("prosody_errors") or (), w.get("expected")
+        if "unexpected_break" in flags:
+            out.append(f"pause before “{expected}” inside a phrase")
+        if "missing_break" in flags:
+            out.append(f"no pause at the punctuation after “{expected}”")
+        if "monotone" in flags:
+            flat.append(str(expected))
+    if flat:
+        out.append(f"said on one pitch: “{clip(' '.join(flat), TEXT_CHARS)}”")
+    return out
+
+
 def _word_errors(words: Sequence[Mapping[str, Any]]) -> str:
     found: list[str] = []
     for w in words:
@@ -46,6 +63,7 @@ def _word_errors(words: Sequence[Mapping[str, Any]]) -> str:
             found.append(f"“{expected}” left out")
         elif kind in ("insertion", "repetition"):
             found.append(f"“{heard}” added ({kind})")
+    found.extend(_phrasing(words))  # after what was said wrong: the cap cuts these first
     if not found:
         return "none"
     more = len(found) - MAX_WORD_ERRORS

@@ -9,7 +9,8 @@ teacher-forced decoder pass per segment, ~8 ms a short reading with tiny.en on o
 the evaluator forces what was heard ("2" for "two"), which reads the accent less well.
 
 The phone group (`speech.scorer.phones`) reads the phones the evaluator has given the
-reference words: no second alignment.
+reference words: no second alignment. The intonation group (`speech.scorer.intonation`)
+reads the recording's pitch and energy over the words' spans.
 
 Bump `FEATURES_VERSION` when a feature changes meaning: an artefact trained on other
 features refuses to load (see `speech.scorer.linear`).
@@ -29,6 +30,7 @@ from speech.evaluation import WordResult
 from speech.fluency import FluencyMeasures
 from speech.model import SpeechModel
 from speech.pronunciation import ForcedWord, force, forced_text
+from speech.scorer.intonation import intonation_features
 from speech.scorer.phones import phone_features
 from speech.scoring import HandScores
 from speech.segment_batch import segment_encoding
@@ -95,9 +97,13 @@ def evidence(
     analysis: Analysis,
     fluency: FluencyMeasures,
     hand: HandScores,
+    *,
+    intonation: bool = True,
 ) -> dict[str, float]:
-    """Every feature of a reading, the model's part included (blocking)."""
-    return read_aloud_features(
+    """Every feature of a reading, the model's part included (blocking). `intonation`:
+    the intonation group too (pitch tracking, ~30 ms per 10 s of audio), which only a
+    scorer trained on it needs."""
+    out = read_aloud_features(
         analysis.words,
         analysis.forced,
         analysis.goodness,
@@ -108,6 +114,9 @@ def evidence(
         pooled_encoding(model, audio16k, transcript),
         forced_reference(model, audio16k, transcript, analysis.words),
     )
+    if intonation:
+        out.update(intonation_features(audio16k, analysis.words))
+    return out
 
 
 def embedding_names(dim: int) -> tuple[str, ...]:

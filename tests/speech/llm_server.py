@@ -26,11 +26,11 @@ Handler = Callable[[httpx2.Request], Coroutine[None, None, httpx2.Response]]
 
 
 def sample_evaluation(*, kind: str = "read_aloud") -> dict[str, Any]:
-    """An `Evaluation.to_dict()` with one of each word error."""
+    """An `Evaluation.to_dict()` with one of each word error, and a pause before "what"."""
     words = (
         WordResult("Ask", "Ask", "none", 92, 0.1, 0.4),
         WordResult("not", "not", "none", 88, 0.4, 0.7),
-        WordResult("what", "what", "none", 90, 0.7, 0.9),
+        WordResult("what", "what", "unexpected_break", 90, 0.7, 0.9, (), ("unexpected_break",)),
         WordResult("your", "you", "mispronunciation", 41, 0.9, 1.1),
         WordResult("country", "country", "none", 85, 1.1, 1.6),
         WordResult("can", "can", "none", 80, 1.6, 1.8),

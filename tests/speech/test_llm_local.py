@@ -82,6 +82,7 @@ def test_read_aloud_prompt_names_text_transcript_errors_and_figures() -> None:
     assert REFERENCE in content and TRANSCRIPT in content
     assert "“your” sounded like “you” (accuracy 41)" in content
     assert "“you.” left out" in content and "“for” added (repetition)" in content
+    assert "pause before “what” inside a phrase" in content
     assert "overall 80" in content and "117.4 words per minute" in content
     assert "rubric to null" in content
     assert len(content) < 1500  # small models need short prompts

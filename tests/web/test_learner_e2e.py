@@ -94,7 +94,16 @@ def test_a_learner_records_sees_the_live_transcript_then_scores(
         words = driver.find_elements(*by_id("word"))
         assert len(words) == 22
         kinds = {w.get_attribute("data-error-type") for w in words}
-        assert kinds <= {"none", "mispronunciation", "omission", "repetition", "insertion"}
+        assert kinds <= {
+            "none",
+            "mispronunciation",
+            "omission",
+            "repetition",
+            "insertion",
+            "unexpected_break",
+            "missing_break",
+            "monotone",
+        }
         assert "none" in kinds
         wait.until(seen.visibility_of_element_located(by_id("feedback")))
         wait.until(seen.presence_of_element_located(by_id("playback")))

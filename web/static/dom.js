@@ -41,13 +41,19 @@ function weakestSound(word) {
     ? `; /${worst.ipa}/ sounded like ${worst.heard_as}` : `; /${worst.ipa}/ was unclear`;
 }
 
+/** The prosodic flags a word's error type does not already name. */
+function phrasing(w) {
+  const more = (w.prosody_errors || []).filter((p) => p !== w.error_type);
+  return more.length ? `; ${more.join(", ").replaceAll("_", " ")}` : "";
+}
+
 export function wordsBlock(words) {
   const spans = words
     .filter((w) => w.expected !== null)
     .map((w) =>
       h("span", { class: "word", "data-testid": "word", "data-error-type": w.error_type,
         title: `${w.error_type}${w.heard && w.heard !== w.expected ? `: heard "${w.heard}"` : ""}`
-          + weakestSound(w) },
+          + weakestSound(w) + phrasing(w) },
         w.expected));
   const out = h("p", { class: "reference" });
   spans.forEach((span, i) => out.append(span, i < spans.length - 1 ? " " : ""));

@@ -97,7 +97,8 @@ export async function sessionPage(page, sessionId) {
 /** What the colours of the words mean, in words as well. */
 function legend() {
   const kinds = [["none", "as expected"], ["mispronunciation", "mispronounced"],
-    ["omission", "left out"], ["insertion", "added"]];
+    ["omission", "left out"], ["insertion", "added"], ["unexpected_break", "pause before"],
+    ["missing_break", "no pause after"], ["monotone", "flat pitch"]];
   return h("p", { class: "legend" }, ...kinds.map(([kind, text]) =>
     h("span", { class: "word", "data-error-type": kind }, text)));
 }
