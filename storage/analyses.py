@@ -11,10 +11,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.inserts import insert_if_new
 from storage.library_models import TextAnalysisRow
 
 
@@ -43,11 +42,7 @@ async def keep(
         "model": model,
         "answer": answer,
     }
-    if db.get_bind().dialect.name == "postgresql":
-        stmt: Any = pg_insert(TextAnalysisRow).values(values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite_insert(TextAnalysisRow).values(values).on_conflict_do_nothing()
-    await db.execute(stmt)
+    await insert_if_new(db, TextAnalysisRow, values)
     row = await cached(db, key)
     assert row is not None  # inserted, or inserted first by a concurrent request
     return row

@@ -16,13 +16,12 @@ from datetime import datetime
 from typing import TypeVarTuple
 
 from sqlalchemy import ColumnElement, Delete, Row, Select, and_, delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import schedule
 from storage.access import Principal
 from storage.errors import Conflict, NotFound, PermissionDenied
+from storage.inserts import insert_if_new
 from storage.models import Course, CourseStatus, Enrolment, EnrolmentRole, Exercise, Role, User
 
 Ts = TypeVarTuple("Ts")
@@ -134,17 +133,10 @@ async def create(
 async def enrol(
     db: AsyncSession, course_id: uuid.UUID, user_id: uuid.UUID, role: EnrolmentRole
 ) -> Enrolment:
-    """Enrol a user; idempotent, also against a concurrent identical request.
-
-    INSERT .. ON CONFLICT DO NOTHING instead of catching IntegrityError: a failed insert
-    would abort the whole transaction on PostgreSQL, and savepoints are unreliable with
-    SQLite's Python driver.
-    """
+    """Enrol a user; idempotent, also against a concurrent identical request
+    (`storage.inserts`)."""
     values = {"course_id": course_id, "user_id": user_id, "role": role.value}
-    if db.get_bind().dialect.name == "postgresql":
-        await db.execute(pg_insert(Enrolment).values(values).on_conflict_do_nothing())
-    else:
-        await db.execute(sqlite_insert(Enrolment).values(values).on_conflict_do_nothing())
+    await insert_if_new(db, Enrolment, values)
     enrolment = await db.get(Enrolment, (course_id, user_id), populate_existing=True)
     assert enrolment is not None  # inserted or already there, within this transaction
     if enrolment.role != role.value:

@@ -23,14 +23,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, and_, cast, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import courses
 from storage.access import Principal
 from storage.errors import NotFound, PermissionDenied
+from storage.inserts import insert_if_new
 from storage.library_models import Resource, ResourceRating, ResourceView
 from storage.models import Enrolment, Role
 
@@ -187,12 +185,7 @@ async def opened(db: AsyncSession, who: Principal, row: Resource) -> None:
     """Record that `who` opened `row`: its last use is now, and its views count one more
     if this is their first look today."""
     values = {"resource_id": row.id, "user_id": who.user_id, "day": datetime.now(UTC).date()}
-    if db.get_bind().dialect.name == "postgresql":
-        stmt: Any = pg_insert(ResourceView).values(values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite_insert(ResourceView).values(values).on_conflict_do_nothing()
-    result = await db.execute(stmt)
-    first = isinstance(result, CursorResult) and result.rowcount == 1
+    first = await insert_if_new(db, ResourceView, values)
     change: dict[str, Any] = {"last_used_s": _now()}
     if first:
         change["views"] = Resource.views + 1
@@ -225,12 +218,7 @@ async def rate(db: AsyncSession, who: Principal, row: Resource, stars: int, comm
     # Inserted if new (a double click's second request waits for the first and finds it);
     # otherwise the stars change in place and the sum by the difference.
     values = {"resource_id": row.id, "rater_id": who.user_id, "stars": stars, "comment": comment}
-    if db.get_bind().dialect.name == "postgresql":
-        insert: Any = pg_insert(ResourceRating).values(values).on_conflict_do_nothing()
-    else:
-        insert = sqlite_insert(ResourceRating).values(values).on_conflict_do_nothing()
-    result = await db.execute(insert)
-    first = isinstance(result, CursorResult) and result.rowcount == 1
+    first = await insert_if_new(db, ResourceRating, values)
     if first:
         change = {
             "rating_sum": Resource.rating_sum + stars,
