@@ -4,7 +4,6 @@ API's reason while the weights do not add up, then saved as version 1."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +15,15 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.realtime.server import Server, sqlite_server
 from tests.web.browser import chromium, require_chromium
-from tests.web.test_review_and_admin import PASSWORD, as_admin, by_id, exercise_item, sign_in
+from tests.web.test_review_and_admin import (
+    PASSWORD,
+    as_admin,
+    by_id,
+    exercise_item,
+    new_person,
+    sign_in,
+    signed_in,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -27,25 +34,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield s
 
 
-def person(server: Server, admin: dict[str, str], name: str, role: str) -> tuple[str, str]:
-    email = f"{name}-{uuid.uuid4().hex[:6]}@example.org"
-    body = {"email": email, "password": PASSWORD, "display_name": name.title(), "role": role}
-    made = httpx.post(f"{server.url}/v1/users", json=body, headers=admin)
-    made.raise_for_status()
-    return email, made.json()["id"]
-
-
-def headers(server: Server, email: str) -> dict[str, str]:
-    login = httpx.post(f"{server.url}/v1/auth/login", json={"email": email, "password": PASSWORD})
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
-
-
 def test_a_tutor_schedules_an_exercise_and_writes_its_rubric(server: Server) -> None:
     require_chromium()
     admin = as_admin(server)
     (tina, tina_id), (leo, leo_id) = (
-        person(server, admin, "tina", "tutor"),
-        person(server, admin, "leo", "learner"),
+        new_person(server, admin, "tina", "tutor"),
+        new_person(server, admin, "leo", "learner"),
     )
     course = httpx.post(
         f"{server.url}/v1/courses", json={"title": "Talks", "status": "published"}, headers=admin
@@ -72,9 +66,9 @@ def test_a_tutor_schedules_an_exercise_and_writes_its_rubric(server: Server) -> 
         expected = driver.execute_script("return new Date(arguments[0]).toISOString()", opens)
         talks.find_element(*by_id("exercise-create")).click()
         item = wait.until(lambda d: exercise_item(d, "Talks", "Holidays"))
-        made = httpx.get(f"{base}/exercises", headers=headers(server, tina)).json()
+        made = httpx.get(f"{base}/exercises", headers=signed_in(server, tina)).json()
         assert [e["available_from"] for e in made] == [expected.replace(".000Z", "Z")]
-        assert httpx.get(f"{base}/exercises", headers=headers(server, leo)).json() == []
+        assert httpx.get(f"{base}/exercises", headers=signed_in(server, leo)).json() == []
 
         item.find_element(By.TAG_NAME, "summary").click()
         item.find_element(By.XPATH, './/summary[text()="Rubric"]').click()
@@ -97,7 +91,7 @@ def test_a_tutor_schedules_an_exercise_and_writes_its_rubric(server: Server) -> 
 
     exercise_id = made[0]["id"]
     rubric = httpx.get(
-        f"{server.url}/v1/exercises/{exercise_id}/rubric", headers=headers(server, tina)
+        f"{server.url}/v1/exercises/{exercise_id}/rubric", headers=signed_in(server, tina)
     ).json()
     assert [(c["key"], c["name"], c["weight"]) for c in rubric["criteria"]] == [
         ("answers_the_question", "Answers the question", 40),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,14 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from tests.realtime.client import JFK, learner, pcm
 from tests.realtime.server import Server, sqlite_server
 from tests.web.browser import chromium, require_chromium
-from tests.web.test_review_and_admin import PASSWORD, as_admin, by_id, sign_in
+from tests.web.test_review_and_admin import (
+    PASSWORD,
+    as_admin,
+    by_id,
+    new_person,
+    sign_in,
+    signed_in,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +39,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_a_tutor_reads_and_downloads_a_course_s_usage(server: Server, tmp_path: Path) -> None:
     require_chromium()
     admin = as_admin(server)
-    people = {}
-    for name, role in (("una", "learner"), ("ted", "tutor")):
-        email = f"{name}-{uuid.uuid4().hex[:6]}@example.org"
-        body = {"email": email, "password": PASSWORD, "display_name": name.title(), "role": role}
-        made = httpx.post(f"{server.url}/v1/users", json=body, headers=admin)
-        people[name] = (email, made.json()["id"])
+    people = {
+        name: new_person(server, admin, name, role)
+        for name, role in (("una", "learner"), ("ted", "tutor"))
+    }
     course = httpx.post(
         f"{server.url}/v1/courses", json={"title": "Speeches", "status": "published"}, headers=admin
     ).json()
@@ -50,8 +54,7 @@ def test_a_tutor_reads_and_downloads_a_course_s_usage(server: Server, tmp_path: 
         json={"kind": "read_aloud", "title": "JFK", "reference_text": "Ask not."},
         headers=admin,
     ).json()
-    login = {"email": people["una"][0], "password": PASSWORD}
-    token = httpx.post(f"{server.url}/v1/auth/login", json=login).json()["access_token"]
+    token = signed_in(server, people["una"][0])["Authorization"].removeprefix("Bearer ")
 
     async def reading() -> None:
         async with learner(server, token) as client:
@@ -62,7 +65,7 @@ def test_a_tutor_reads_and_downloads_a_course_s_usage(server: Server, tmp_path: 
             await client.until("final")
 
     asyncio.run(reading())
-    ted = {"Authorization": f"Bearer {as_tutor(server, people['ted'][0])}"}
+    ted = signed_in(server, people["ted"][0])
     expected = httpx.get(f"{base}/statistics?period=week", headers=ted).json()
     assert expected["summary"]["sessions"] == 1
 
@@ -89,9 +92,3 @@ def test_a_tutor_reads_and_downloads_a_course_s_usage(server: Server, tmp_path: 
         assert [f.name for f in files] == ["Speeches-week.csv"]
     rows = list(csv.DictReader(files[0].read_text().splitlines()))
     assert len(rows) == 1 and rows[0]["sessions"] == "1"
-
-
-def as_tutor(server: Server, email: str) -> str:
-    login = {"email": email, "password": PASSWORD}
-    token: str = httpx.post(f"{server.url}/v1/auth/login", json=login).json()["access_token"]
-    return token

@@ -4,7 +4,6 @@ tutor adds a phrase to their course and rates it; the learner finds both by sear
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +15,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.realtime.server import Server, sqlite_server
 from tests.web.browser import chromium, console_errors, require_chromium
-from tests.web.test_review_and_admin import PASSWORD, as_admin, by_id, sign_in
+from tests.web.test_review_and_admin import PASSWORD, as_admin, by_id, new_person, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -37,20 +36,12 @@ def shown(driver: Chrome) -> list[str] | None:
     return sorted(row.replace(" yet", "").split(" · ★")[0] for row in rows)
 
 
-def account(server: Server, admin: dict[str, str], name: str, role: str) -> tuple[str, str]:
-    email = f"{name}-{uuid.uuid4().hex[:6]}@example.org"
-    body = {"email": email, "password": PASSWORD, "display_name": name.title(), "role": role}
-    made = httpx.post(f"{server.url}/v1/users", json=body, headers=admin)
-    made.raise_for_status()
-    return email, made.json()["id"]
-
-
 def test_a_learner_looks_up_a_word_and_a_tutor_shares_a_phrase(server: Server) -> None:
     require_chromium()
     admin = as_admin(server)
     (lea, lea_id), (tim, tim_id) = (
-        account(server, admin, "lea", "learner"),
-        account(server, admin, "tim", "tutor"),
+        new_person(server, admin, "lea", "learner"),
+        new_person(server, admin, "tim", "tutor"),
     )
     course = httpx.post(
         f"{server.url}/v1/courses", json={"title": "Sailing", "status": "published"}, headers=admin

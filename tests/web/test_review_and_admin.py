@@ -49,6 +49,21 @@ def sign_in(driver: Chrome, server: Server, email: str, password: str, path: str
     wait.until(seen.visibility_of_element_located(by_id("sign-out")))
 
 
+def new_person(server: Server, admin: dict[str, str], name: str, role: str) -> tuple[str, str]:
+    """A new account made by the admin: its e-mail (password PASSWORD) and id."""
+    email = f"{name}-{uuid.uuid4().hex[:6]}@example.org"
+    body = {"email": email, "password": PASSWORD, "display_name": name.title(), "role": role}
+    made = httpx.post(f"{server.url}/v1/users", json=body, headers=admin)
+    made.raise_for_status()
+    return email, made.json()["id"]
+
+
+def signed_in(server: Server, email: str) -> dict[str, str]:
+    """The headers of `email` signed in through the API."""
+    login = httpx.post(f"{server.url}/v1/auth/login", json={"email": email, "password": PASSWORD})
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
 def as_admin(server: Server) -> dict[str, str]:
     login = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
     token = httpx.post(f"{server.url}/v1/auth/login", json=login).json()["access_token"]
