@@ -57,6 +57,7 @@ from rest.routes import (
     tutor,
     users,
 )
+from rest.routing import ShapeRouter
 from rest.security_headers import SecurityHeaders
 from rest.settings import Settings
 from rest.state import AppState
@@ -188,6 +189,7 @@ def create_app(settings: Settings, *, passwords: Passwords | None = None) -> Sta
         },
         lifespan=lifespan,
     )
+    app.router = ShapeRouter(app.router.routes, lifespan=lifespan)
     return app
 
 

@@ -167,7 +167,20 @@ async def progress(
     scored = and_(current_evaluation(), completed)
 
     points = (
-        select(PracticeSession, Exercise.title, Exercise.kind, Evaluation)
+        # The scores only: the whole evaluation row carries its words and phones as JSON,
+        # and decoding them was most of this read's cost.
+        select(
+            PracticeSession.id,
+            PracticeSession.started_at,
+            PracticeSession.course_id,
+            PracticeSession.exercise_id,
+            Exercise.title,
+            Exercise.kind,
+            Evaluation.accuracy,
+            Evaluation.fluency,
+            Evaluation.completeness,
+            Evaluation.overall,
+        )
         .join(Exercise, Exercise.id == PracticeSession.exercise_id)
         .join(Evaluation, scored)
         .where(*scope)
@@ -176,13 +189,13 @@ async def progress(
     )
     series = [
         ProgressPoint(
-            session_id=s.id,
-            started_at=as_utc(s.started_at),
-            course_id=s.course_id,
-            exercise=ExerciseRef(s.exercise_id, title, kind),
-            scores=Scores(e.accuracy, e.fluency, e.completeness, e.overall),
+            session_id=r.id,
+            started_at=as_utc(r.started_at),
+            course_id=r.course_id,
+            exercise=ExerciseRef(r.exercise_id, r.title, r.kind),
+            scores=Scores(r.accuracy, r.fluency, r.completeness, r.overall),
         )
-        for s, title, kind, e in (await db.execute(points)).all()
+        for r in (await db.execute(points)).all()
     ]
     series.reverse()
 

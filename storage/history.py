@@ -133,9 +133,21 @@ def current_evaluation() -> ColumnElement[bool]:
 
 
 def _summaries() -> Select[*tuple[Any, ...]]:
+    # Columns, not the mapped PracticeSession: rows are only read out into summaries, and
+    # building tracked ORM objects for a page of them cost more than the query.
+    s = PracticeSession
     return (
         select(
-            PracticeSession,
+            s.id,
+            s.learner_id,
+            s.exercise_id,
+            s.course_id,
+            s.status,
+            s.started_at,
+            s.ended_at,
+            s.audio_duration_ms,
+            s.audio_blob_key,
+            s.failure_reason,
             User.display_name,
             Exercise.title,
             Exercise.kind,
@@ -152,22 +164,21 @@ def _summaries() -> Select[*tuple[Any, ...]]:
 
 
 def _summary(row: Any) -> SessionSummary:
-    s: PracticeSession = row.PracticeSession
     scores = None
     if row.evaluation_id is not None:
         scores = Scores(row.accuracy, row.fluency, row.completeness, row.overall)
     return SessionSummary(
-        id=s.id,
-        learner=Person(s.learner_id, row.display_name),
-        exercise=ExerciseRef(s.exercise_id, row.title, row.kind),
-        course_id=s.course_id,
-        status=s.status,
-        started_at=as_utc(s.started_at),
-        ended_at=None if s.ended_at is None else as_utc(s.ended_at),
-        audio_duration_ms=s.audio_duration_ms,
+        id=row.id,
+        learner=Person(row.learner_id, row.display_name),
+        exercise=ExerciseRef(row.exercise_id, row.title, row.kind),
+        course_id=row.course_id,
+        status=row.status,
+        started_at=as_utc(row.started_at),
+        ended_at=None if row.ended_at is None else as_utc(row.ended_at),
+        audio_duration_ms=row.audio_duration_ms,
         scores=scores,
-        audio_blob_key=s.audio_blob_key,
-        failure_reason=s.failure_reason,
+        audio_blob_key=row.audio_blob_key,
+        failure_reason=row.failure_reason,
     )
 
 

@@ -231,6 +231,11 @@ class PracticeSession(Base):
         Index("ix_practice_sessions_learner_started", "learner_id", "started_at", "id"),
         Index("ix_practice_sessions_course_started", "course_id", "started_at", "id"),
         Index("ix_practice_sessions_started", "started_at", "id"),
+        # The same, filtered by status: a tutor's failed sessions, an admin's active ones.
+        Index(
+            "ix_practice_sessions_course_status_started", "course_id", "status", "started_at", "id"
+        ),
+        Index("ix_practice_sessions_status_started", "status", "started_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

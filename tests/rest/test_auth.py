@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -120,6 +121,20 @@ def test_tokens_are_checked(api: Api) -> None:
     assert status(forged({**sub, "typ": "refresh"})) == (401, "invalid_token")
     refresh = api.client.post("/v1/auth/refresh", json={"refresh_token": account.token})
     assert refresh.status_code == 401
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(api: Api) -> None:
+    """Verified tokens are remembered between requests; that memory keeps their expiry."""
+    account = api.account(Role.LEARNER)
+    now = datetime.now(UTC)
+    soon = now + timedelta(seconds=2)
+    token = forged({"sub": str(account.id), "role": "learner", "iat": now, "exp": soon})
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/v1/users/me", headers=headers).status_code == 200
+    assert api.client.get("/v1/users/me", headers=headers).status_code == 200
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.2)
+    late = api.client.get("/v1/users/me", headers=headers)
+    assert (late.status_code, late.json()["error"]["code"]) == (401, "token_expired")
 
 
 def test_disabled_account_cannot_log_in_or_refresh(api: Api) -> None:

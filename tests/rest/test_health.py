@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -40,9 +41,15 @@ def test_readiness_reports_an_unreachable_redis(sqlite_url: str, tmp_path: Path)
 def test_metrics_count_requests_by_route(api: Api) -> None:
     api.client.get("/healthz")
     api.client.get("/v1/users/me")
+    for _ in range(2):  # the second time through the remembered route
+        api.client.get(f"/v1/sessions/{uuid.uuid4()}")
+        api.client.get("/v1/nothing-here")
     text = api.client.get("/metrics").text
     assert 'parley_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
     assert 'route="/v1/users/me",status="401"' in text
+    sessions = 'method="GET",route="/v1/sessions/{session_id:uuid}",status="401"} 2.0'
+    assert sessions in text
+    assert 'method="GET",route="unmatched",status="404"} 2.0' in text
 
 
 def test_unknown_route_and_method_are_json(api: Api) -> None:
