@@ -1,11 +1,13 @@
 """What phone alignment (speech.phones) adds to a read-aloud evaluation, per second of audio.
 
-    .venv/bin/python bench/phones_cost.py [--runs 3] [--ocean 40]
+    .venv/bin/python bench/phones_cost.py [--runs 3] [--ocean 40] [--helper]
 
 Each native clip (../shared/speech/native, with its reference text) and the first
 `--ocean` speechocean762 clips (with their prompts) are aligned `--runs` times after one
 warm-up call; prints wall and CPU seconds per second of audio (median over the runs,
-summed over clips) and the longest single clip. One thread: the cost of one final.
+summed over clips) and the longest single clip. One thread: the cost of one final. With
+`--helper`, the free loop runs in the helper process (`speech.phones.helper`), as on a node:
+CPU is then this process's share only.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ocean", type=int, default=40)
+    parser.add_argument(
+        "--helper", action="store_true", help="as a node does: the free loop in a helper process"
+    )
     args = parser.parse_args()
-    aligner = PhoneAligner()
+    aligner = PhoneAligner(helper_process=args.helper)
     aligner.warm_up()
     wall = cpu = audio_s = 0.0
     worst = (0.0, "", 0.0)
@@ -63,6 +68,7 @@ def main() -> None:
     print(f"audio {audio_s:.1f} s; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"wall {wall / audio_s:.4f} s and CPU {cpu / audio_s:.4f} s per second of audio")
     print(f"longest: {worst[1]} ({worst[2]:.1f} s audio) {worst[0]:.3f} s")
+    aligner.close()
 
 
 if __name__ == "__main__":

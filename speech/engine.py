@@ -24,6 +24,7 @@ class WhisperEngine:
         self.settings = settings
         self._model: SpeechModel | None = None
         self._evaluator: LocalEvaluator | None = None
+        self._phones: PhoneAligner | None = None
         self._scheduler: PassScheduler | None = None
         self._lock = asyncio.Lock()
 
@@ -39,12 +40,16 @@ class WhisperEngine:
                 model = await asyncio.to_thread(SpeechModel.load, self.settings)
                 phones = None
                 if self.settings.phones:
-                    phones = PhoneAligner(max_audio_s=self.settings.phones_max_audio_s)
+                    # A node's finals (warm) get the helper process; batch rescoring,
+                    # which no one waits on, keeps to one process.
+                    phones = PhoneAligner(
+                        max_audio_s=self.settings.phones_max_audio_s, helper_process=warm
+                    )
                 if warm:
                     await warm_up(model)
                     if phones is not None:
                         await asyncio.to_thread(phones.warm_up)
-                self._model = model
+                self._model, self._phones = model, phones
                 self._evaluator = LocalEvaluator(model, phones=phones)
                 self._scheduler = PassScheduler(
                     model,
@@ -83,6 +88,9 @@ class WhisperEngine:
         return result.to_dict()
 
     def close(self) -> None:
+        if self._phones is not None:
+            self._phones.close()  # the helper process, if any
+            self._phones = None
         if self._model is not None:
             self._model.close()
             self._model = self._evaluator = self._scheduler = None

@@ -8,7 +8,7 @@ from typing import Any, Literal, get_args
 from speech.fluency import FluencyMeasures, LexicalMeasures
 
 EVALUATOR_NAME = "parley-local"
-EVALUATOR_VERSION = "2.1.0"  # 2.1: prosodic error types on words
+EVALUATOR_VERSION = "2.1.1"  # 2.1: prosodic error types on words; 2.1.1: phone passes apart
 
 # How a phrase was said (`speech.prosody`): a pause where the text runs on, none where its
 # punctuation ends a clause, a phrase on one pitch.

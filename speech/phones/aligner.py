@@ -12,6 +12,7 @@ from speech.alignment import Pair
 from speech.audio import SAMPLE_RATE, Samples
 from speech.evaluation import PhoneResult
 from speech.phones.goodness import word_phones
+from speech.phones.helper import FreeLoopHelper
 from speech.phones.lexicon import load as load_lexicon
 from speech.phones.sphinx import Decoders
 from speech.text import Token
@@ -31,13 +32,23 @@ class PhoneAligner:
     ahead), each call has its own decoder. `max_audio_s`: a longer recording gets no
     phones (the cost grows with the audio, and the final waits for it); 0 for no limit."""
 
-    def __init__(self, *, max_audio_s: float = 0.0) -> None:
-        self._decoders = Decoders(compute_all=True, downsample=_DOWNSAMPLE)
+    def __init__(self, *, max_audio_s: float = 0.0, helper_process: bool = False) -> None:
+        """`helper_process`: run the free phone loop in a second process beside the forced
+        alignment when it is idle (`speech.phones.helper`): the same phones, sooner."""
+        self._helper = FreeLoopHelper() if helper_process else None
+        self._decoders = Decoders(compute_all=True, downsample=_DOWNSAMPLE, helper=self._helper)
         self._max_samples = round(max_audio_s * SAMPLE_RATE)
 
     def warm_up(self) -> None:
-        """Read CMUdict now (about a second), not on the first reading."""
+        """Read CMUdict now (about a second), and start the helper process, not on the
+        first reading."""
+        if self._helper is not None:
+            self._helper.start()
         self.words(np.zeros(SAMPLE_RATE // 2, dtype=np.float32), ["a"])
+
+    def close(self) -> None:
+        if self._helper is not None:
+            self._helper.close()
 
     def words(self, audio16k: Samples, words: Sequence[str]) -> list[PhonesOfWord]:
         """For each of `words` (as written, in the order they were said, all of them in

@@ -1,18 +1,20 @@
 """Pocketsphinx's en-US acoustic model: forced alignment of given phones, and a free
 phone loop, on 16 kHz audio. Everything it reads ships in the `pocketsphinx` wheel.
 
-Scores are comparable between the two searches because both run in one decoder set to
-score every senone each frame (`compallsen`): pocketsphinx normalises each frame's
-senone scores by the best one it computed, so with all computed the normaliser is the
-same for the aligned and the free path, and their difference over a phone's frames is
-the classic goodness of pronunciation. (With only the active senones scored, each search
-would be normalised by its own few candidates and the difference would mean nothing.)
+Scores are comparable between the two searches because both score every senone each
+frame (`compallsen`) of the same features: pocketsphinx normalises each frame's senone
+scores by the best one it computed, so with all computed the normaliser is the same for
+the aligned and the free path, and their difference over a phone's frames is the classic
+goodness of pronunciation. (With only the active senones scored, each search would be
+normalised by its own few candidates and the difference would mean nothing.)
 
-Every call gets a new decoder (~10 ms to create, against ~0.07 s per second of audio to
-decode): a used one carries its front end's running means and search state into the next
-utterance, so the same reading would get slightly different phones depending on what the
-node decoded before, and a resumed session's final would not equal an undisturbed one's.
-Pocketsphinx holds the GIL while it decodes.
+Every pass gets a new decoder (~10 ms to create, against ~0.035 s per second of audio to
+decode), set to the reading's own cepstral mean: a used one carries its front end's
+running means and search state into the next utterance, so the same reading would get
+slightly different phones depending on what the decoder ran before (the forced pass
+differed by whether the free loop had run on it first), and a resumed session's final
+would not equal an undisturbed one's. Apart, the passes can run side by side
+(`speech.phones.helper`). Pocketsphinx holds the GIL while it decodes.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pocketsphinx
 
 from speech.audio import Samples
 from speech.phones.arpabet import PHONES, SILENCE, base
+
+if TYPE_CHECKING:
+    from speech.phones.helper import FreeLoopHelper
 
 FRAME_S = 0.01  # the model's 100 frames a second
 # Search scores are base-1.0001 logs shifted right by 10 bits (pocketsphinx's SENSCR_SHIFT).
@@ -62,6 +68,13 @@ class AlignedWord:
 
 
 @dataclass(frozen=True, slots=True)
+class DecoderOptions:
+    beam: float
+    compute_all: bool
+    downsample: int
+
+
+@dataclass(frozen=True, slots=True)
 class Decoded:
     free: tuple[Segment, ...]  # the phone loop's best path, silences included
     words: tuple[AlignedWord, ...]  # None of the aligned words is silence
@@ -73,11 +86,21 @@ class Decoders:
     call (see the module's note: a used one remembers what it heard)."""
 
     def __init__(
-        self, *, beam: float = 1e-80, compute_all: bool = True, downsample: int = 1
+        self,
+        *,
+        beam: float = 1e-80,
+        compute_all: bool = True,
+        downsample: int = 1,
+        helper: FreeLoopHelper | None = None,
     ) -> None:
         self._beam = beam
         self._compute_all = compute_all
         self._downsample = downsample
+        self._helper = helper
+
+    @property
+    def options(self) -> DecoderOptions:
+        return DecoderOptions(self._beam, self._compute_all, self._downsample)
 
     def _make(self) -> _Decoder:
         decoder = pocketsphinx.Decoder(
@@ -103,7 +126,18 @@ class Decoders:
         floor = np.random.default_rng(0).normal(0.0, _NOISE_FLOOR, len(audio16k))
         scaled = np.clip(np.round((audio16k + floor) * 32768.0), -32768, 32767)
         pcm = scaled.astype("<i2").tobytes()
-        return self._make().decode(pcm, words)
+        mean = cepstral_mean(pcm)
+        if not any(any(p) for p in words):
+            free, frames = self._make().free(pcm, mean)
+            return Decoded(free, (), frames)
+        # Each pass on its own new decoder set to the same mean: a decoder that ran one
+        # search carries front-end state into the next, so the forced pass would depend on
+        # whether the free loop ran first on the same decoder. Apart, the two can run side
+        # by side: the free loop in the helper process when it is idle, the forced pass here.
+        pending = None if self._helper is None else self._helper.free_loop(self.options, pcm, mean)
+        forced = self._make().forced(pcm, mean, words)
+        free, frames = self._make().free(pcm, mean) if pending is None else pending.result()
+        return Decoded(free, forced, frames)
 
 
 class _Decoder:
@@ -123,20 +157,6 @@ class _Decoder:
         decoder.add_word(_SILENCE_WORD, SILENCE, True)
         decoder.add_allphone_file(_FREE, None)  # no phone LM: the acoustically best phones
 
-    def _cepstral_mean(self, pcm: bytes) -> str:
-        """The utterance's cepstral mean (the model normalises by it): one pass of the
-        front end and a trivial search, a few ms."""
-        # A new decoder each time (~8 ms): a used one's front end starts from the mean of
-        # what it heard before, and the same reading must give the same phones whatever
-        # the node decoded earlier (a resumed session's final equals an undisturbed one's).
-        means = pocketsphinx.Decoder(loglevel="FATAL", dict=os.devnull, lm=None)
-        means.add_word(_SILENCE_WORD, SILENCE, True)
-        means.set_align_text(_SILENCE_WORD)
-        means.start_utt()
-        means.process_raw(pcm, full_utt=True)
-        means.end_utt()
-        return str(means.get_cmn(False))
-
     def _run(self, pcm: bytes, mean: str) -> None:
         """Decode `pcm` in short chunks, normalised by `mean`: the same features as one
         whole-utterance call, but the GIL (which pocketsphinx holds while it works) is
@@ -155,15 +175,17 @@ class _Decoder:
             if s.ascore > 0 and s.end_frame >= s.start_frame
         ]
 
-    def decode(self, pcm: bytes, words: Sequence[Sequence[Sequence[str]]]) -> Decoded:
-        ps = self._ps
-        mean = self._cepstral_mean(pcm)
-        ps.activate_search(_FREE)
+    def free(self, pcm: bytes, mean: str) -> tuple[tuple[Segment, ...], int]:
+        """The free phone loop's best path and the number of frames."""
+        self._ps.activate_search(_FREE)
         self._run(pcm, mean)
-        free = tuple(self._segments())
-        frames = ps.n_frames()
-        if not any(any(p) for p in words):
-            return Decoded(free, (), frames)
+        return tuple(self._segments()), self._ps.n_frames()
+
+    def forced(
+        self, pcm: bytes, mean: str, words: Sequence[Sequence[Sequence[str]]]
+    ) -> tuple[AlignedWord, ...]:
+        """The forced alignment of `words`; () when no path goes through all of them."""
+        ps = self._ps
         ps.add_fsg(_FORCED, _grammar(ps, words))
         ps.activate_search(_FORCED)
         self._run(pcm, mean)
@@ -177,13 +199,24 @@ class _Decoder:
             if aligned:
                 aligned[-1].append(Segment(name, seg.start, seg.end, seg.score))
         if len(aligned) != sum(1 for p in words if any(p)):
-            return Decoded(free, (), frames)  # no path through every phone
+            return ()  # no path through every phone
         indices = [i for i, p in enumerate(words) if any(p)]
-        return Decoded(
-            free,
-            tuple(AlignedWord(i, tuple(ph)) for i, ph in zip(indices, aligned, strict=True)),
-            frames,
-        )
+        return tuple(AlignedWord(i, tuple(ph)) for i, ph in zip(indices, aligned, strict=True))
+
+
+def cepstral_mean(pcm: bytes) -> str:
+    """The utterance's cepstral mean (the model normalises by it): one pass of the front
+    end and a trivial search, a few ms."""
+    # A new decoder each time (~8 ms): a used one's front end starts from the mean of what
+    # it heard before, and the same reading must give the same phones whatever the node
+    # decoded earlier (a resumed session's final equals an undisturbed one's).
+    means = pocketsphinx.Decoder(loglevel="FATAL", dict=os.devnull, lm=None)
+    means.add_word(_SILENCE_WORD, SILENCE, True)
+    means.set_align_text(_SILENCE_WORD)
+    means.start_utt()
+    means.process_raw(pcm, full_utt=True)
+    means.end_utt()
+    return str(means.get_cmn(False))
 
 
 def _grammar(
@@ -229,3 +262,11 @@ def _units(score: float) -> float:
 
 def is_silence(phone: str) -> bool:
     return phone == SILENCE or phone.startswith("+")
+
+
+def free_loop(options: DecoderOptions, pcm: bytes, mean: str) -> tuple[tuple[Segment, ...], int]:
+    """The free phone loop alone, on a new decoder (what the helper process runs)."""
+    decoders = Decoders(
+        beam=options.beam, compute_all=options.compute_all, downsample=options.downsample
+    )
+    return decoders._make().free(pcm, mean)
