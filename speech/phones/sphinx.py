@@ -23,16 +23,13 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pocketsphinx
 
 from speech.audio import Samples
 from speech.phones.arpabet import PHONES, SILENCE, base
-
-if TYPE_CHECKING:
-    from speech.phones.helper import FreeLoopHelper
 
 FRAME_S = 0.01  # the model's 100 frames a second
 # Search scores are base-1.0001 logs shifted right by 10 bits (pocketsphinx's SENSCR_SHIFT).
@@ -74,6 +71,18 @@ class DecoderOptions:
     downsample: int
 
 
+class PendingFreeLoop(Protocol):
+    def result(self) -> tuple[tuple[Segment, ...], int]: ...
+
+
+class FreeLoopRunner(Protocol):
+    """Runs the free loop elsewhere (`speech.phones.helper`); None when it cannot now."""
+
+    def free_loop(
+        self, options: DecoderOptions, pcm: bytes, mean: str
+    ) -> PendingFreeLoop | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Decoded:
     free: tuple[Segment, ...]  # the phone loop's best path, silences included
@@ -91,7 +100,7 @@ class Decoders:
         beam: float = 1e-80,
         compute_all: bool = True,
         downsample: int = 1,
-        helper: FreeLoopHelper | None = None,
+        helper: FreeLoopRunner | None = None,
     ) -> None:
         self._beam = beam
         self._compute_all = compute_all
