@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from storage.models import (
     EnrolmentRole,
     Evaluation,
     Exercise,
+    LearnerCourseTotals,
     PracticeSession,
     Role,
     SessionStatus,
@@ -100,22 +102,29 @@ async def learners(
         columns = (User.display_name, User.id)
         last = tuple_(*after, types=[c.type for c in columns])
         page = page.where(tuple_(*columns) > last)
-    # The page is chosen first, so only its learners' sessions are aggregated.
+    # The page is chosen first, so only its learners' totals are read: one row per learner
+    # and course, kept by the database (`LearnerCourseTotals`), not their every session.
     chosen = page.order_by(User.display_name, User.id).limit(limit + 1).cte("page")
+    totals = LearnerCourseTotals
+    scope: list[ColumnElement[bool]] = [totals.learner_id.in_(select(chosen.c.id))]
+    if principal.role is not Role.ADMIN:
+        scope.append(totals.course_id.in_(taught_course_ids(principal.user_id)))
+    if course_id is not None:
+        scope.append(totals.course_id == course_id)
+
+    def average(part: str) -> ColumnElement[Any]:
+        total, count = getattr(totals, f"{part}_sum"), getattr(totals, f"{part}_n")
+        return (func.sum(total) / func.nullif(func.sum(count), 0)).label(part)
+
     stats = (
         select(
-            PracticeSession.learner_id,
-            func.count(PracticeSession.id).label("session_count"),
-            func.max(PracticeSession.started_at).label("last_activity"),
-            func.avg(Evaluation.accuracy).label("accuracy"),
-            func.avg(Evaluation.fluency).label("fluency"),
-            func.avg(Evaluation.completeness).label("completeness"),
-            func.avg(Evaluation.overall).label("overall"),
+            totals.learner_id,
+            func.sum(totals.sessions).label("session_count"),
+            func.max(totals.last_started_at).label("last_activity"),
+            *(average(part) for part in ("accuracy", "fluency", "completeness", "overall")),
         )
-        .outerjoin(Evaluation, current_evaluation())
-        .where(PracticeSession.learner_id.in_(select(chosen.c.id)))
-        .where(*_sessions_scope(principal, course_id))
-        .group_by(PracticeSession.learner_id)
+        .where(*scope)
+        .group_by(totals.learner_id)
         .subquery()
     )
     stmt = (

@@ -117,7 +117,11 @@ def _in(column: str, values: type[enum.StrEnum]) -> str:
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", Role), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role"),
+        # Pages of learners are in this order (the tutor dashboard).
+        Index("ix_users_display_name", "display_name", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -254,6 +258,32 @@ class PracticeSession(Base):
     audio_duration_ms: Mapped[int | None] = mapped_column(Integer)
     node_id: Mapped[str | None] = mapped_column(String(128))
     failure_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class LearnerCourseTotals(Base):
+    """A learner's running totals in one course, kept by database triggers (migration 0013)
+    on every change to their sessions and current evaluations, so no code path can forget
+    them. A tutor's page of learners reads a few of these rows, not every session."""
+
+    __tablename__ = "learner_course_totals"
+
+    learner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    course_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    sessions: Mapped[int] = mapped_column(Integer, default=0)  # of any status
+    last_started_at: Mapped[datetime | None] = mapped_column()
+    # Sums and counts of the current evaluations' scores; a part may be missing (None).
+    accuracy_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    accuracy_n: Mapped[int] = mapped_column(Integer, default=0)
+    fluency_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    fluency_n: Mapped[int] = mapped_column(Integer, default=0)
+    completeness_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    completeness_n: Mapped[int] = mapped_column(Integer, default=0)
+    overall_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    overall_n: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Transcript(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,25 @@ def test_health_and_readiness(api: Api) -> None:
     ready = api.client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "checks": {"database": "ok", "capacity": "ok"}}
+
+
+def test_a_served_node_freezes_the_heap_it_started_with(sqlite_url: str, tmp_path: Path) -> None:
+    """`parley serve` passes freeze_heap: a full collection then walks only what requests
+    made, not every module and service (a 100 ms stall every half minute before)."""
+    from storage.migrate import upgrade
+
+    upgrade(sqlite_url)
+    settings = make_settings(sqlite_url, tmp_path)
+    with TestClient(create_app(settings, passwords=cheap_passwords())) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() == 0  # tests build many apps: theirs stay collectable
+    try:
+        app = create_app(settings, passwords=cheap_passwords(), freeze_heap=True)
+        with TestClient(app) as client:
+            assert client.get("/healthz").status_code == 200
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
 
 
 def test_readiness_reports_an_unreachable_redis(sqlite_url: str, tmp_path: Path) -> None:
