@@ -102,28 +102,8 @@ class Decoders:
         downsample: int = 1,
         helper: FreeLoopRunner | None = None,
     ) -> None:
-        self._beam = beam
-        self._compute_all = compute_all
-        self._downsample = downsample
+        self.options = DecoderOptions(beam, compute_all, downsample)
         self._helper = helper
-
-    @property
-    def options(self) -> DecoderOptions:
-        return DecoderOptions(self._beam, self._compute_all, self._downsample)
-
-    def _make(self) -> _Decoder:
-        decoder = pocketsphinx.Decoder(
-            loglevel="FATAL",
-            dict=os.devnull,  # the only words are phones (see `_Decoder`)
-            lm=None,
-            compallsen=self._compute_all,
-            fsgusefiller=False,  # silence only where the grammar allows it
-            bestpath=False,  # segments from the search itself, in its own score units
-            beam=self._beam,
-            pbeam=self._beam,
-            ds=self._downsample,
-        )
-        return _Decoder(decoder)
 
     def decode(self, audio16k: Samples, words: Sequence[Sequence[Sequence[str]]]) -> Decoded:
         """The free phone loop over `audio16k`, and the forced alignment onto it of
@@ -137,15 +117,15 @@ class Decoders:
         pcm = scaled.astype("<i2").tobytes()
         mean = cepstral_mean(pcm)
         if not any(any(p) for p in words):
-            free, frames = self._make().free(pcm, mean)
+            free, frames = _make(self.options).free(pcm, mean)
             return Decoded(free, (), frames)
         # Each pass on its own new decoder set to the same mean: a decoder that ran one
         # search carries front-end state into the next, so the forced pass would depend on
         # whether the free loop ran first on the same decoder. Apart, the two can run side
         # by side: the free loop in the helper process when it is idle, the forced pass here.
         pending = None if self._helper is None else self._helper.free_loop(self.options, pcm, mean)
-        forced = self._make().forced(pcm, mean, words)
-        free, frames = self._make().free(pcm, mean) if pending is None else pending.result()
+        forced = _make(self.options).forced(pcm, mean, words)
+        free, frames = _make(self.options).free(pcm, mean) if pending is None else pending.result()
         return Decoded(free, forced, frames)
 
 
@@ -273,9 +253,21 @@ def is_silence(phone: str) -> bool:
     return phone == SILENCE or phone.startswith("+")
 
 
+def _make(options: DecoderOptions) -> _Decoder:
+    decoder = pocketsphinx.Decoder(
+        loglevel="FATAL",
+        dict=os.devnull,  # the only words are phones (see `_Decoder`)
+        lm=None,
+        compallsen=options.compute_all,
+        fsgusefiller=False,  # silence only where the grammar allows it
+        bestpath=False,  # segments from the search itself, in its own score units
+        beam=options.beam,
+        pbeam=options.beam,
+        ds=options.downsample,
+    )
+    return _Decoder(decoder)
+
+
 def free_loop(options: DecoderOptions, pcm: bytes, mean: str) -> tuple[tuple[Segment, ...], int]:
     """The free phone loop alone, on a new decoder (what the helper process runs)."""
-    decoders = Decoders(
-        beam=options.beam, compute_all=options.compute_all, downsample=options.downsample
-    )
-    return decoders._make().free(pcm, mean)
+    return _make(options).free(pcm, mean)
