@@ -217,3 +217,28 @@ async def test_concurrent_changes_for_one_learner_are_all_counted(
     async with sessions() as db:
         got = await agree(db)
         assert got[(ann, fox.course_id)] == (2, T0 + timedelta(hours=1), 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+async def test_the_migration_counts_the_sessions_already_stored(
+    engine: AsyncEngine, db_url: str
+) -> None:
+    sessions = create_sessionmaker(engine)
+    async with sessions() as db:
+        owner = await person(db, "tess")
+        ann = await person(db, "ann")
+        fox = await exercise_in(db, owner, "Fox")
+        await db.commit()
+    await engine.dispose()
+    await migrate.downgrade_async(db_url, "0012")  # history stored before the totals
+    async with sessions() as db:
+        scored = await practise(db, ann, fox, 1)
+        await score(db, scored, 1, 40.0, current=True)
+        await practise(db, ann, fox, 2)
+        await db.commit()
+    await engine.dispose()
+
+    await migrate.upgrade_async(db_url)
+
+    async with sessions() as db:
+        got = await agree(db)
+        assert got[(ann, fox.course_id)] == (2, T0 + timedelta(hours=2), 41, 1, 40, 1, 0, 0, 40, 1)
