@@ -1,8 +1,10 @@
 """Tutor dashboard aggregates: a page of learners with their figures, one learner's progress.
 
 The figures are computed by the database (GROUP BY, a window for "latest"), never by
-loading sessions into Python. Sessions are scoped by `storage.access.visible_sessions`, so
-a tutor's figures count only the courses they teach, as their history list does.
+loading sessions into Python. A page of learners reads their running totals per course
+(`LearnerCourseTotals`, kept by triggers); one learner's progress reads their sessions,
+scoped by `storage.access.visible_sessions`. Either way a tutor's figures count only the
+courses they teach, as their history list does.
 """
 
 from __future__ import annotations
