@@ -22,7 +22,12 @@ from workers.queue_memory import MemoryTaskQueue
 from workers.queue_redis import RedisTaskQueue
 from workers.settings import WorkerSettings
 
-SETTINGS = WorkerSettings(reclaim_idle_s=0.5, block_s=0.2)
+# Idle 2 s before a task is reclaimed, renewed every 0.5 s: a test process stalled for a
+# moment (a full collection of its large heap, a busy CI machine) must not look like a
+# dead consumer.
+RECLAIM_S = 2.0
+RENEW_S = 0.5
+SETTINGS = WorkerSettings(reclaim_idle_s=RECLAIM_S, block_s=0.2)
 
 
 @pytest.fixture
@@ -40,7 +45,7 @@ async def redis_queue() -> AsyncIterator[RedisTaskQueue]:
 async def database(url: str) -> AsyncIterator[DatabaseTaskQueue]:
     await upgrade_async(url)
     engine = create_engine(DatabaseSettings(url=url))
-    yield DatabaseTaskQueue(create_sessionmaker(engine), wait_s=0.2, reclaim_idle_s=0.5)
+    yield DatabaseTaskQueue(create_sessionmaker(engine), wait_s=0.2, reclaim_idle_s=RECLAIM_S)
     await engine.dispose()
 
 
@@ -113,8 +118,8 @@ async def test_redis_reclaims_a_silent_consumer_task_but_not_a_renewed_one(
     lost = await redis_queue.receive("dead")
     assert held is not None and lost is not None
     # "alive" renews its task; "dead" says nothing past the idle time.
-    for _ in range(4):
-        await asyncio.sleep(0.2)  # the idle time being tested is wall-clock time
+    for _ in range(5):
+        await asyncio.sleep(RENEW_S)  # the idle time being tested is wall-clock time
         await redis_queue.keepalive(held, "alive")
     reclaimed = await redis_queue.receive("other")
     assert reclaimed is not None
@@ -129,8 +134,8 @@ async def test_redis_finds_a_dead_consumer_task_behind_many_live_ones(
     held = [await redis_queue.receive("alive") for _ in range(12)]
     lost = await redis_queue.receive("dead")
     assert lost is not None and all(held)
-    for _ in range(4):
-        await asyncio.sleep(0.2)  # the idle time being tested is wall-clock time
+    for _ in range(5):
+        await asyncio.sleep(RENEW_S)  # the idle time being tested is wall-clock time
         for delivery in held:
             assert delivery is not None
             await redis_queue.keepalive(delivery, "alive")
@@ -147,8 +152,8 @@ async def test_the_database_reclaims_a_silent_consumer_task_but_not_a_renewed_on
     held = await database_queue.receive("alive")
     lost = await database_queue.receive("dead")
     assert held is not None and lost is not None
-    for _ in range(4):
-        await asyncio.sleep(0.2)  # the idle time being tested is wall-clock time
+    for _ in range(5):
+        await asyncio.sleep(RENEW_S)  # the idle time being tested is wall-clock time
         await database_queue.keepalive(held, "alive")
     reclaimed = await database_queue.receive("other")
     assert reclaimed is not None
