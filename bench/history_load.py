@@ -58,16 +58,19 @@ async def _sql(url: str, statement: str) -> Any:
         await engine.dispose()
 
 
-def postgres_cpu(database: str) -> float:
-    """CPU seconds of the PostgreSQL backends serving `database` (its pool's connections)."""
-    total = 0.0
+def postgres_cpu(database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving `database` (its pool's connections)."""
+    found: dict[int, float] = {}
     for proc in Path("/proc").iterdir():
         try:
             if proc.name.isdigit() and f" {database} ".encode() in (proc / "cmdline").read_bytes():
-                total += cpu_seconds(int(proc.name))
+                found[int(proc.name)] = cpu_seconds(int(proc.name))
         except OSError:  # the process ended meanwhile
             continue
-    return total
+    return found
+
+
+Reading = tuple[float, float, dict[int, float], float, float]
 
 
 class Meter:
@@ -76,7 +79,7 @@ class Meter:
     def __init__(self, server_pid: int, database: str) -> None:
         self.pid, self.database = server_pid, database
 
-    def read(self) -> tuple[float, ...]:
+    def read(self) -> Reading:
         return (
             time.perf_counter(),
             cpu_seconds(self.pid),
@@ -85,13 +88,19 @@ class Meter:
             machine_busy_seconds(),
         )
 
-    def cores(self, before: tuple[float, ...], after: tuple[float, ...]) -> dict[str, float]:
+    def cores(self, before: Reading, after: Reading) -> dict[str, float]:
         wall = after[0] - before[0]
-        names = ("node", "postgres", "load_generator", "machine")
-        return {
-            n: round((a - b) / wall, 2)
-            for n, b, a in zip(names, before[1:], after[1:], strict=True)
+        # Per backend: one that ended during the step takes its time with it, and summing
+        # all backends before and after then came out negative. This counts the backends
+        # alive at the end (a lower bound when the pool closed some meanwhile).
+        db = sum(cpu - before[2].get(pid, 0.0) for pid, cpu in after[2].items())
+        spent = {
+            "node": after[1] - before[1],
+            "postgres": db,
+            "load_generator": after[3] - before[3],
+            "machine": after[4] - before[4],
         }
+        return {name: round(seconds / wall, 2) for name, seconds in spent.items()}
 
 
 async def step(url: str, mix: Mix, meter: Meter, rate: float, seconds: float) -> dict[str, Any]:
