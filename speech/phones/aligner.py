@@ -42,8 +42,8 @@ class PhoneAligner:
         self._max_samples = round(max_audio_s * SAMPLE_RATE)
 
     def warm_up(self) -> None:
-        """Read CMUdict now (about a second), and start the helper process, not on the
-        first reading."""
+        """Read CMUdict now (about a second), and start the helper process (this reading
+        is its first pass), not on the first learner's reading."""
         if self._helper is not None:
             self._helper.start()
         self.words(np.zeros(SAMPLE_RATE // 2, dtype=np.float32), ["a"])

@@ -16,7 +16,7 @@ import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from speech.phones.sphinx import DecoderOptions, Segment, cepstral_mean, free_loop
+from speech.phones.sphinx import DecoderOptions, Segment, free_loop
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ FreeResult = tuple[tuple[Segment, ...], int]
 
 
 class FreeLoopHelper:
-    """Thread-safe. Started by `start` (a second or so to spawn), else on first use."""
+    """Thread-safe. Started by `start`, else on first use."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -34,13 +34,10 @@ class FreeLoopHelper:
         self.passes = 0  # free loops handed to the helper
 
     def start(self) -> None:
+        """Make the pool now. Its process is spawned, and loads pocketsphinx, with the
+        first pass handed to it: `PhoneAligner.warm_up`'s own reading."""
         with self._lock:
             self._ensure()
-        # Spawned processes start lazily: one call makes it load pocketsphinx now.
-        pcm = bytes(2 * 1600)
-        done = self.free_loop(DecoderOptions(1e-80, True, 2), pcm, cepstral_mean(pcm))
-        if done is not None:
-            done.result()
 
     def free_loop(self, options: DecoderOptions, pcm: bytes, mean: str) -> _Pending | None:
         """The free loop of `pcm` under way in the helper, or None when the helper is busy
