@@ -132,26 +132,27 @@ def _postgresql_triggers() -> None:
         AFTER INSERT OR DELETE OR UPDATE OF {SESSION_COLUMNS} ON practice_sessions
         FOR EACH ROW EXECUTE FUNCTION practice_sessions_totals()""")
     op.execute("""
-        CREATE FUNCTION evaluations_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE FUNCTION learner_course_totals_recount_session(s uuid, may_add boolean)
+        RETURNS void LANGUAGE plpgsql AS $$
         DECLARE
             l uuid;
             c uuid;
         BEGIN
+            SELECT learner_id, course_id INTO l, c FROM practice_sessions WHERE id = s;
             -- A session's evaluations deleted with it find no session: its own trigger
             -- recounts.
+            IF FOUND THEN
+                PERFORM learner_course_totals_recount(l, c, may_add);
+            END IF;
+        END $$""")
+    op.execute("""
+        CREATE FUNCTION evaluations_totals() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
             IF TG_OP <> 'INSERT' THEN
-                SELECT learner_id, course_id INTO l, c
-                FROM practice_sessions WHERE id = OLD.session_id;
-                IF FOUND THEN
-                    PERFORM learner_course_totals_recount(l, c, false);
-                END IF;
+                PERFORM learner_course_totals_recount_session(OLD.session_id, false);
             END IF;
             IF TG_OP = 'INSERT' OR NEW.session_id <> OLD.session_id THEN
-                SELECT learner_id, course_id INTO l, c
-                FROM practice_sessions WHERE id = NEW.session_id;
-                IF FOUND THEN
-                    PERFORM learner_course_totals_recount(l, c, true);
-                END IF;
+                PERFORM learner_course_totals_recount_session(NEW.session_id, true);
             END IF;
             RETURN NULL;
         END $$""")
@@ -223,6 +224,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER practice_sessions_totals ON practice_sessions")
         op.execute("DROP FUNCTION evaluations_totals()")
         op.execute("DROP FUNCTION practice_sessions_totals()")
+        op.execute("DROP FUNCTION learner_course_totals_recount_session(uuid, boolean)")
         op.execute("DROP FUNCTION learner_course_totals_recount(uuid, uuid, boolean)")
     else:
         for table, events in (
