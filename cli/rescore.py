@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scope.add_argument("--since", help="sessions started at or after (ISO 8601 with zone)")
     scope.add_argument("--until", help="sessions started before (ISO 8601 with zone)")
     p.add_argument("--model", help="Whisper model (default: the server's)")
+    p.add_argument(
+        "--evaluator",
+        help="evaluator version to score with, e.g. 2.1.1+hand (default: the model's)",
+    )
     p.add_argument("--llm", action="store_true", help="add LLM feedback")
     p.add_argument(
         "--keep-current", action="store_true", help="store new versions without making them current"
@@ -58,7 +62,12 @@ def job_body(args: argparse.Namespace) -> dict[str, Any]:
             scope[name] = getattr(args, name)
     if not scope:
         raise CliError("name a scope: --course, --exercise, --learner, --session, --since/--until")
-    options = {"model": args.model, "llm": args.llm, "make_current": not args.keep_current}
+    options = {
+        "model": args.model,
+        "evaluator": args.evaluator,
+        "llm": args.llm,
+        "make_current": not args.keep_current,
+    }
     return {"scope": scope, "options": options}
 
 

@@ -1,5 +1,11 @@
 """The speech engine of a node: one Whisper model, loaded once, shared by every live session
-and rescoring task, and one interim pass scheduler that batches the sessions' live passes."""
+and rescoring task, and one interim pass scheduler that batches the sessions' live passes.
+
+It scores with the trained scorer (`speech.scorer`) when that was trained on its model, and
+also offers the hand-tuned formulas, each under its own evaluator version: a rescoring job
+may ask for either by version, and a version the node does not have is refused, never
+quietly replaced by another (`UnknownEvaluatorError`).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,29 @@ import asyncio
 from typing import Any
 
 from speech.batching import PassScheduler
+from speech.errors import UnknownEvaluatorError
+from speech.evaluation import EVALUATOR_VERSION
 from speech.evaluator import LocalEvaluator
-from speech.model import SpeechModel
+from speech.model import SpeechModel, model_name
 from speech.phones import PhoneAligner
 from speech.ports import Samples, Transcriber
+from speech.scorer.linear import TrainedScorer
 from speech.settings import SpeechSettings
 from speech.streaming import StreamingTranscriber
 from speech.transcript import FinalTranscript
 from speech.warmup import warm_up
+
+HAND_TUNED = "hand"
+
+
+def evaluator_versions(model: str) -> tuple[str, ...]:
+    """The evaluator versions an engine of `model` (a `SpeechSettings.model` value) scores
+    with, its default first; known without loading the model."""
+    hand = f"{EVALUATOR_VERSION}+{HAND_TUNED}"
+    scorer = TrainedScorer.load()
+    if scorer.model != model_name(model):
+        return (hand,)
+    return (f"{EVALUATOR_VERSION}+{scorer.version}", hand)
 
 
 class WhisperEngine:
@@ -23,7 +44,7 @@ class WhisperEngine:
     def __init__(self, settings: SpeechSettings) -> None:
         self.settings = settings
         self._model: SpeechModel | None = None
-        self._evaluator: LocalEvaluator | None = None
+        self._evaluators: dict[str, LocalEvaluator] = {}  # by version, the default first
         self._phones: PhoneAligner | None = None
         self._scheduler: PassScheduler | None = None
         self._lock = asyncio.Lock()
@@ -50,7 +71,11 @@ class WhisperEngine:
                     if phones is not None:
                         await asyncio.to_thread(phones.warm_up)
                 self._model, self._phones = model, phones
-                self._evaluator = LocalEvaluator(model, phones=phones)
+                for evaluator in (
+                    LocalEvaluator(model, phones=phones),
+                    LocalEvaluator(model, hand_tuned=True, phones=phones),
+                ):
+                    self._evaluators.setdefault(evaluator.version, evaluator)
                 self._scheduler = PassScheduler(
                     model,
                     workers=self.settings.max_concurrent_inference,
@@ -62,10 +87,21 @@ class WhisperEngine:
     def model(self) -> SpeechModel:
         return self._parts()[0]
 
-    def _parts(self) -> tuple[SpeechModel, LocalEvaluator]:
-        if self._model is None or self._evaluator is None:
+    @property
+    def evaluator_versions(self) -> tuple[str, ...]:
+        """The versions it scores with, its default first."""
+        self._parts()
+        return tuple(self._evaluators)
+
+    def _parts(self, evaluator: str | None = None) -> tuple[SpeechModel, LocalEvaluator]:
+        if self._model is None or not self._evaluators:
             raise RuntimeError("the speech model is not loaded; await load() first")
-        return self._model, self._evaluator
+        if evaluator is None:
+            return self._model, next(iter(self._evaluators.values()))
+        found = self._evaluators.get(evaluator)
+        if found is None:
+            raise UnknownEvaluatorError(evaluator, tuple(self._evaluators))
+        return self._model, found
 
     def transcriber(self) -> Transcriber:
         return StreamingTranscriber(self._parts()[0], scheduler=self._scheduler)
@@ -77,14 +113,16 @@ class WhisperEngine:
         *,
         reference_text: str | None,
         prompt: str | None,
+        evaluator: str | None = None,
     ) -> dict[str, Any]:
         """Read aloud against `reference_text` when there is one, else an open response to
-        `prompt`; the evaluation as a JSON-ready dict."""
-        _, evaluator = self._parts()
+        `prompt`; the evaluation as a JSON-ready dict. `evaluator`: the version to score
+        with (None: the default; one it does not offer: `UnknownEvaluatorError`)."""
+        _, chosen = self._parts(evaluator)
         if reference_text:
-            result = await evaluator.evaluate_read_aloud(audio, transcript, reference_text)
+            result = await chosen.evaluate_read_aloud(audio, transcript, reference_text)
         else:
-            result = await evaluator.evaluate_open_response(audio, transcript, prompt)
+            result = await chosen.evaluate_open_response(audio, transcript, prompt)
         return result.to_dict()
 
     def close(self) -> None:
@@ -93,4 +131,5 @@ class WhisperEngine:
             self._phones = None
         if self._model is not None:
             self._model.close()
-            self._model = self._evaluator = self._scheduler = None
+            self._model = self._scheduler = None
+            self._evaluators.clear()

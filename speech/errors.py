@@ -3,7 +3,8 @@
     SpeechError                 base of everything below
     ├── AudioFormatError        audio the client declared or sent cannot be decoded
     ├── TranscriberClosedError  audio fed or work asked for after `finalize()`
-    └── ModelLoadError          the configured model cannot be loaded
+    ├── ModelLoadError          the configured model cannot be loaded
+    └── UnknownEvaluatorError   a version of the evaluator this node does not have
 
 The websocket and REST layers map these to their own codes; the speech core never
 knows about HTTP statuses or close codes (it imports nothing from the web stack).
@@ -26,3 +27,15 @@ class TranscriberClosedError(SpeechError, RuntimeError):
 
 class ModelLoadError(SpeechError):
     """The configured speech model cannot be loaded (missing folder, uncached name...)."""
+
+
+class UnknownEvaluatorError(SpeechError, LookupError):
+    """Work asked for an evaluator version this node cannot score with (a rescoring job
+    made for another release, or a version mistyped)."""
+
+    def __init__(self, version: str, offered: tuple[str, ...]) -> None:
+        super().__init__(
+            f"evaluator {version!r} is not here; this node offers: {', '.join(offered)}"
+        )
+        self.version = version
+        self.offered = offered

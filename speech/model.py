@@ -49,6 +49,12 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def model_name(setting: str) -> str:
+    """The name a model setting's model goes by in evaluations (and in a trained scorer)."""
+    name = setting.removeprefix(BUNDLED_PREFIX)
+    return f"whisper-{name}" if name == "tiny.en" else name
+
+
 class Recent(Generic[T]):
     """The last few values by key, shared by the inference threads (hence the lock)."""
 
@@ -123,10 +129,7 @@ class SpeechModel:
             )
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"cannot load speech model {settings.model!r}: {exc}") from exc
-        name = settings.model.removeprefix(BUNDLED_PREFIX)
-        return cls(
-            whisper, name=f"whisper-{name}" if name == "tiny.en" else name, settings=settings
-        )
+        return cls(whisper, name=model_name(settings.model), settings=settings)
 
     @property
     def ct2(self) -> Any:

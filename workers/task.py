@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from speech.audio import load_wav_16k
-from speech.errors import SpeechError
+from speech.errors import SpeechError, UnknownEvaluatorError
 from speech.llm.client import open_stage
 from speech.llm.local import local_result
 from speech.llm.request import FeedbackRequest
@@ -126,12 +126,18 @@ class Rescorer:
         except SpeechError as exc:
             raise TaskFailed(f"the stored audio is unreadable: {exc}") from exc
         engine = await self._engines.get(options.get("model"))
+        asked = options.get("evaluator")
+        if asked is not None and asked not in engine.evaluator_versions:
+            # A worker of another release: failing says so; scoring with its own version
+            # would store what the job did not ask for.
+            raise TaskFailed(str(UnknownEvaluatorError(asked, engine.evaluator_versions)))
         transcript = await transcribe(engine, audio)
         evaluation = await engine.evaluate(
             audio,
             transcript,
             reference_text=target.exercise.read_aloud_text,
             prompt=target.exercise.prompt,
+            evaluator=asked,
         )
         request = FeedbackRequest.about(target.exercise, evaluation)
         if options.get("llm") and self._feedback is not None:

@@ -17,6 +17,7 @@ from rest import deps
 from rest.api import Router
 from rest.schemas.rescore import JobIn, JobListOut, JobListQuery, JobOut, OptionsIn
 from rest.settings import Settings
+from speech.engine import evaluator_versions
 from storage import audit, rescore
 from storage.errors import InvalidInput, ParleyError
 from storage.models import Role
@@ -43,11 +44,19 @@ def _queue(request: Request) -> TaskQueue:
 
 
 def _check_options(settings: Settings, options: OptionsIn) -> None:
-    allowed = {settings.workers.model or settings.speech.model, *settings.workers.models}
+    default = settings.workers.model or settings.speech.model
+    allowed = {default, *settings.workers.models}
     if options.model is not None and options.model not in allowed:
         raise InvalidInput(
             f"unknown model {options.model!r}; this server offers: {', '.join(sorted(allowed))}",
             code="unknown_model",
+        )
+    offered = evaluator_versions(options.model or default)
+    if options.evaluator is not None and options.evaluator not in offered:
+        raise InvalidInput(
+            f"unknown evaluator {options.evaluator!r} for model {options.model or default!r}; "
+            f"this server offers: {', '.join(offered)}",
+            code="unknown_evaluator",
         )
     if options.llm and not settings.llm.configured:
         raise InvalidInput("no LLM is configured on this server", code="llm_not_configured")

@@ -52,6 +52,15 @@ class OptionsIn(Strict):
         default=None,
         description="Whisper model (one of the server's `workers.models`); default: configured.",
     )
+    evaluator: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description=(
+            "Evaluator version to score with, as evaluations name it (`evaluator.version`): "
+            "the trained scorer's or the hand-tuned formulas' of the job's model; default: "
+            "the model's default. A version the server does not offer is refused "
+            "(422 `unknown_evaluator`); a worker without it fails the task, naming both."
+        ),
+    )
     llm: StrictBool = Field(default=False, description="Add LLM feedback (needs an LLM).")
     make_current: StrictBool = Field(
         default=True, description="Make each new version the session's current evaluation."

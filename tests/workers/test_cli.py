@@ -67,6 +67,8 @@ def test_parley_rescore_shows_progress_until_the_job_is_done(
         # A bad scope is the server's clear 4xx, shown on one line.
         naive = [str(BIN / "parley"), "rescore", "--since", "2024-05-01T00:00:00", *login]
         refused = subprocess.run(naive, env=env, capture_output=True, text=True, timeout=60)
+        unknown = [*command, "--evaluator", "0.1+gone", *login]
+        other = subprocess.run(unknown, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert f"{count} sessions" in done.stderr
     assert f"] {count}/{count} ({count} done, 0 failed) completed" in done.stderr
@@ -74,6 +76,8 @@ def test_parley_rescore_shows_progress_until_the_job_is_done(
 
     assert refused.returncode == 1
     assert "error: POST /v1/rescore-jobs: invalid request body" in refused.stderr
+    assert other.returncode == 1
+    assert "unknown evaluator '0.1+gone'" in other.stderr and "+hand" in other.stderr
     # No scope at all is refused before asking the server.
     missing = subprocess.run(
         [str(BIN / "parley"), "rescore", *login], env=env, capture_output=True, text=True

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rest.routes import rescore_jobs
 from rest.settings import Settings
+from speech.engine import evaluator_versions
 from storage.blobs import audio_key
 from storage.migrate import upgrade
 from storage.models import Evaluation
@@ -109,3 +111,43 @@ def test_a_tutor_observing_the_course_sees_the_job_progress_live(
     assert {p["job_id"] for p in progress} == {job["id"]}
     assert [p["done"] for p in progress] == [1, 2] and progress[-1]["status"] == "completed"
     assert {e["event"]["session_id"] for e in events} == {str(s) for s in bed.a_sessions}
+
+
+def test_a_job_scores_with_the_evaluator_it_names(api: Api, clips: list[Recording]) -> None:
+    bed = build_bed(api, clips, in_a=1)
+    (session_id,) = bed.a_sessions
+    default, hand = evaluator_versions(api.state.settings.speech.model)
+    body: dict[str, object] = {
+        "scope": {"course_id": str(bed.course_a)},
+        "options": {"evaluator": hand},
+    }
+    done = wait_job(api, bed.tutor, str(create(api, bed, body)["id"]))
+    assert (done["status"], done["done"]) == ("completed", 1)
+    live, rescored = all_versions(api, session_id)
+    assert (live.evaluator_version, rescored.evaluator_version) == (default, hand)
+    # What the tutor sees: the hand-tuned formulas give no prosody score.
+    detail = api.client.get(f"/v1/sessions/{session_id}", headers=bed.tutor.headers).json()
+    assert detail["evaluation"]["evaluator_version"] == hand
+    assert detail["evaluation"]["prosody"] is None
+    assert [e["prosody"] is None for e in detail["evaluations"]] == [True, False]
+
+
+def test_a_worker_without_the_named_evaluator_fails_the_task_and_says_why(
+    api: Api, clips: list[Recording], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API node of a newer release accepts a version this worker does not have: the
+    worker stores nothing rather than an evaluation of its own version."""
+    bed = build_bed(api, clips, in_a=1)
+    (session_id,) = bed.a_sessions
+    newer = "9.0.0+ridge9"
+    offered = evaluator_versions(api.state.settings.speech.model)
+    monkeypatch.setattr(rescore_jobs, "evaluator_versions", lambda model: (newer, *offered))
+    body: dict[str, object] = {
+        "scope": {"course_id": str(bed.course_a)},
+        "options": {"evaluator": newer},
+    }
+    done = wait_job(api, bed.tutor, str(create(api, bed, body)["id"]))
+    assert (done["status"], done["done"], done["failed"]) == ("failed", 0, 1)
+    (failure,) = done["failures"]
+    assert newer in failure["reason"] and offered[0] in failure["reason"]
+    assert [e.version for e in all_versions(api, session_id)] == [1]

@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from rest.app import create_app
+from speech.engine import evaluator_versions
 from storage.migrate import upgrade
 from storage.models import Role
 from tests.rest.conftest import Account, Api, cheap_passwords, make_settings
@@ -108,6 +109,14 @@ def test_jobs_are_visible_to_their_creator_and_admins(api: Api, bed: Bed) -> Non
             "llm_not_configured",
         ),
         ({"scope": {"since": "2024-05-01T00:00:00Z"}, "options": {"llm": "yes"}}, "invalid_input"),
+        (
+            {"scope": {"since": "2024-05-01T00:00:00Z"}, "options": {"evaluator": "9.9+nope"}},
+            "unknown_evaluator",
+        ),
+        (
+            {"scope": {"since": "2024-05-01T00:00:00Z"}, "options": {"evaluator": ""}},
+            "invalid_input",
+        ),
     ],
 )
 def test_invalid_jobs_are_refused_with_422(api: Api, body: Any, code: str) -> None:
@@ -136,3 +145,19 @@ def test_without_redis_or_the_embedded_worker_rescoring_is_unavailable(
         answer = post(api, api.account(Role.ADMIN), {"scope": {"course_id": str(uuid.uuid4())}})
     assert answer.status_code == 503
     assert answer.json()["error"]["code"] == "rescoring_unavailable"
+
+
+def test_a_job_names_an_evaluator_the_server_offers(api: Api, bed: Bed) -> None:
+    default, hand = evaluator_versions(api.state.settings.speech.model)
+    assert hand.endswith("+hand") and default != hand
+    for version in (default, hand):
+        body = scope(course_id=bed.course_a) | {"options": {"evaluator": version}}
+        answer = post(api, bed.tutor, body)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["options"]["evaluator"] == version
+    answer = post(api, bed.tutor, scope(course_id=bed.course_a) | {"options": {"evaluator": "1"}})
+    error = answer.json()["error"]
+    assert answer.status_code == 422 and error["code"] == "unknown_evaluator"
+    assert default in error["message"] and hand in error["message"]
+    # Another Whisper model has no trained scorer: only the hand-tuned formulas.
+    assert evaluator_versions("small.en") == (hand,)
