@@ -38,7 +38,6 @@ from bench.scorer_fit import (
     OUTER_FOLDS,
     SEED,
     Matrix,
-    bootstrap_gain,
     cross_validated,
     fit_selected,
     grouped_folds,
@@ -48,9 +47,9 @@ from bench.validity import (
     ALL,
     DEFAULT_CACHE,
     DEFAULT_SPEECH,
-    LABEL_SETS,
     Corpus,
     columns,
+    gains,
     load_corpus,
     measure,
     table,
@@ -170,16 +169,7 @@ def larger_model_report(corpus: Corpus, folder: Path, cache: Path) -> list[str]:
     out = ["Its reference forcing alone:", "", *table(corpus, alone), ""]
     out += ["The shipped features and all of its evidence:", "", *table(corpus, both), ""]
     out += ["What it adds: r(both) - r(shipped), paired speaker bootstrap:", ""]
-    out.append("| label set | " + " | ".join(TARGETS) + " |")
-    out.append("|---|" + "---|" * len(TARGETS))
-    for name in LABEL_SETS:
-        m = corpus.sets == name
-        cells = []
-        for t in range(len(TARGETS)):
-            gain = pearson(both[m, t], corpus.y[m, t]) - pearson(shipped[m, t], corpus.y[m, t])
-            lo, hi = bootstrap_gain(both[m, t], shipped[m, t], corpus.y[m, t], corpus.speakers[m])
-            cells.append(f"{gain:+.3f} [{lo:+.3f}, {hi:+.3f}]")
-        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out += gains(corpus, both, shipped)
     return out
 
 
