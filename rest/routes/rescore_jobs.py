@@ -51,7 +51,7 @@ def _check_options(settings: Settings, options: OptionsIn) -> None:
             f"unknown model {options.model!r}; this server offers: {', '.join(sorted(allowed))}",
             code="unknown_model",
         )
-    offered = evaluator_versions(options.model or default)
+    offered = () if options.evaluator is None else evaluator_versions(options.model or default)
     if options.evaluator is not None and options.evaluator not in offered:
         raise InvalidInput(
             f"unknown evaluator {options.evaluator!r} for model {options.model or default!r}; "
