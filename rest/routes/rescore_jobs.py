@@ -15,9 +15,18 @@ from starlette.responses import Response
 
 from rest import deps
 from rest.api import Router
-from rest.schemas.rescore import JobIn, JobListOut, JobListQuery, JobOut, OptionsIn
+from rest.schemas.rescore import (
+    EvaluatorOffer,
+    JobIn,
+    JobListOut,
+    JobListQuery,
+    JobOut,
+    ModelOffer,
+    OffersOut,
+    OptionsIn,
+)
 from rest.settings import Settings
-from speech.engine import evaluator_versions
+from speech.engine import HAND_TUNED, evaluator_versions
 from storage import audit, rescore
 from storage.errors import InvalidInput, ParleyError
 from storage.models import Role
@@ -43,9 +52,14 @@ def _queue(request: Request) -> TaskQueue:
     return queue
 
 
-def _check_options(settings: Settings, options: OptionsIn) -> None:
+def _models(settings: Settings) -> tuple[str, list[str]]:
+    """The default rescoring model and every model a job may name, the default first."""
     default = settings.workers.model or settings.speech.model
-    allowed = {default, *settings.workers.models}
+    return default, list(dict.fromkeys([default, *settings.workers.models]))
+
+
+def _check_options(settings: Settings, options: OptionsIn) -> None:
+    default, allowed = _models(settings)
     if options.model is not None and options.model not in allowed:
         raise InvalidInput(
             f"unknown model {options.model!r}; this server offers: {', '.join(sorted(allowed))}",
@@ -120,6 +134,32 @@ async def list_jobs(request: Request) -> Response:
     async with deps.state(request).sessions() as db:
         jobs = await rescore.list_jobs(db, who, limit=q.limit)
     return deps.respond(JobListOut(items=[JobOut.model_validate(j) for j in jobs]))
+
+
+@router.route(
+    "GET",
+    "/v1/rescore-jobs/options",
+    summary="What a rescoring job may ask for here: models, their evaluator versions, LLM",
+    response=OffersOut,
+)
+async def job_options(request: Request) -> Response:
+    await deps.principal(request, Role.TUTOR, Role.ADMIN)
+    settings = deps.state(request).settings
+    default, models = _models(settings)
+    offers = [
+        ModelOffer(
+            model=model,
+            default=model == default,
+            evaluators=[
+                EvaluatorOffer(
+                    version=v, kind="hand-tuned" if v.endswith(f"+{HAND_TUNED}") else "trained"
+                )
+                for v in evaluator_versions(model)
+            ],
+        )
+        for model in models
+    ]
+    return deps.respond(OffersOut(models=offers, llm=settings.llm.configured))
 
 
 @router.route(

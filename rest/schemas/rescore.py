@@ -100,3 +100,21 @@ class JobListQuery(Strict):
 
 class JobListOut(BaseModel):
     items: list[JobOut]
+
+
+class EvaluatorOffer(BaseModel):
+    version: str = Field(description="As `options.evaluator` takes it.")
+    kind: str = Field(description="`trained` (the trained scorer) or `hand-tuned` (formulas).")
+
+
+class ModelOffer(BaseModel):
+    model: str = Field(description="As `options.model` takes it.")
+    default: bool = Field(description="What a job without `options.model` uses.")
+    evaluators: list[EvaluatorOffer] = Field(description="The model's default first.")
+
+
+class OffersOut(BaseModel):
+    """What a rescoring job may ask for on this server."""
+
+    models: list[ModelOffer] = Field(description="The default model first.")
+    llm: bool = Field(description="Whether `options.llm` may be true (an LLM is configured).")

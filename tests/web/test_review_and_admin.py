@@ -270,8 +270,17 @@ def test_a_tutor_follows_a_learner_and_an_admin_runs_the_school(
         wait.until(lambda d: titles(server, admin, course_id) == ["JFK"])
         wait.until(lambda d: exercise_item(d, "Speeches", "Second, renamed (archived)"))
 
-        # Rescoring the course: the bar moves to the end while the embedded workers run.
+        # Rescoring the course with the hand-tuned formulas (the trained scorer is the
+        # default): the bar moves to the end while the embedded workers run.
         Select(driver.find_element(*by_id("job-course"))).select_by_visible_text("Speeches")
+        pick = Select(driver.find_element(*by_id("job-evaluator")))
+        assert pick.first_selected_option.text.startswith("Trained scorer (default): ")
+        pick.select_by_index(1)
+        hand = pick.first_selected_option.get_attribute("value")
+        assert pick.first_selected_option.text == f"Hand-tuned formulas: {hand}"
+        # One model offered: nothing to choose; no LLM configured: its box says so.
+        assert not driver.find_elements(*by_id("job-model"))
+        assert not driver.find_element(*by_id("job-llm")).is_enabled()
         driver.find_element(*by_id("job-start")).click()
         job = wait.until(lambda d: d.find_element(*by_id("job-row")))
         shares = set()
@@ -285,6 +294,12 @@ def test_a_tutor_follows_a_learner_and_an_admin_runs_the_school(
         assert "2 of 2 rescored (100%)" in job.find_element(*by_id("job-status")).text
         assert shares <= {"0", "50", "100"}
         assert not job.find_element(*by_id("job-cancel")).is_displayed()
+        jobs = httpx.get(f"{server.url}/v1/rescore-jobs?limit=1", headers=admin).json()["items"]
+        assert jobs[0]["options"]["evaluator"] == hand and hand.endswith("+hand")
+        listed = httpx.get(f"{server.url}/v1/sessions?course_id={course_id}", headers=admin)
+        for item in listed.json()["items"]:
+            detail = httpx.get(f"{server.url}/v1/sessions/{item['id']}", headers=admin).json()
+            assert detail["evaluation"]["evaluator_version"] == hand
 
         # The desks on a phone: nothing wider than the screen.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)

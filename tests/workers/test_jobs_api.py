@@ -161,3 +161,47 @@ def test_a_job_names_an_evaluator_the_server_offers(api: Api, bed: Bed) -> None:
     assert default in error["message"] and hand in error["message"]
     # Another Whisper model has no trained scorer: only the hand-tuned formulas.
     assert evaluator_versions("small.en") == (hand,)
+
+
+def test_the_options_a_job_may_ask_for_are_listed(
+    api: Api, bed: Bed, sqlite_url: str, tmp_path: Path
+) -> None:
+    """What the web app's rescoring form offers: each model with its evaluator versions
+    (the default first), and whether LLM feedback may be asked for."""
+    assert api.client.get("/v1/rescore-jobs/options").status_code == 401
+    answer = api.client.get("/v1/rescore-jobs/options", headers=bed.learner.headers)
+    assert answer.status_code == 403
+    default, hand = evaluator_versions(api.state.settings.speech.model)
+    offers = api.client.get("/v1/rescore-jobs/options", headers=bed.tutor.headers).json()
+    assert offers == {
+        "models": [
+            {
+                "model": "bundled:tiny.en",
+                "default": True,
+                "evaluators": [
+                    {"version": default, "kind": "trained"},
+                    {"version": hand, "kind": "hand-tuned"},
+                ],
+            }
+        ],
+        "llm": False,
+    }
+    # Another model a job may name has the hand-tuned formulas only, and a job may use it.
+    upgrade(sqlite_url)
+    settings = make_settings(sqlite_url, tmp_path).model_copy(
+        update={"workers": WorkerSettings(models=["bundled:tiny.en", "small.en"])}
+    )
+    with TestClient(create_app(settings, passwords=cheap_passwords())) as client:
+        other = Api(client)
+        admin = other.account(Role.ADMIN)
+        models = client.get("/v1/rescore-jobs/options", headers=admin.headers).json()["models"]
+        assert [(m["model"], m["default"]) for m in models] == [
+            ("bundled:tiny.en", True),
+            ("small.en", False),
+        ]
+        assert models[1]["evaluators"] == [{"version": hand, "kind": "hand-tuned"}]
+        # What is listed is what a job is allowed (no course: a job of no sessions).
+        body = {"scope": {"course_id": str(uuid.uuid4())}, "options": {"model": "small.en"}}
+        for version, status in ((hand, 201), (default, 422)):
+            body["options"]["evaluator"] = version
+            assert post(other, admin, body).status_code == status

@@ -48,31 +48,56 @@ function jobRow(job, say) {
   return row;
 }
 
+const KINDS = { trained: "Trained scorer", "hand-tuned": "Hand-tuned formulas" };
+
+/** The server's models and evaluator versions as two selects: the evaluators follow the
+ * model (another Whisper model than the scorer's has the hand-tuned formulas only). */
+function pickers(offers) {
+  const model = h("select", { "aria-label": "Whisper model", "data-testid": "job-model" },
+    ...offers.models.map((m) => h("option", { value: m.model, selected: m.default },
+      m.default ? `${m.model} (default)` : m.model)));
+  const evaluator = h("select", { "aria-label": "Evaluator", "data-testid": "job-evaluator" });
+  function list() {
+    const chosen = offers.models.find((m) => m.model === model.value) ?? offers.models[0];
+    evaluator.replaceChildren(...chosen.evaluators.map((e, i) =>
+      h("option", { value: e.version },
+        `${KINDS[e.kind] ?? e.kind}${i === 0 ? " (default)" : ""}: ${e.version}`)));
+  }
+  model.addEventListener("change", list);
+  list();
+  return { model, evaluator };
+}
+
 /** @param {{id: string, title: string}[]} courses @param {(t: string) => void} say */
 export async function jobsSection(courses, say) {
-  const { items } = await api("GET", "/v1/rescore-jobs?limit=10");
+  const [{ items }, offers] = await Promise.all([
+    api("GET", "/v1/rescore-jobs?limit=10"), api("GET", "/v1/rescore-jobs/options")]);
   const list = h("ul", { class: "plain", "data-testid": "job-list" }, ...items.map((j) => jobRow(j, say)));
   const course = h("select", { "aria-label": "Course to rescore", "data-testid": "job-course" },
     ...courses.map((c) => h("option", { value: c.id }, c.title)));
+  const { model, evaluator } = pickers(offers);
   const current = h("input", { type: "checkbox", checked: true, "data-testid": "job-current" });
-  // The API does not say whether an LLM is configured: asking for one where none is gets
-  // its refusal, said in the notice.
-  const llm = h("input", { type: "checkbox", "data-testid": "job-llm" });
+  const llm = h("input", { type: "checkbox", "data-testid": "job-llm", disabled: !offers.llm });
   const start = h("form", { class: "inline", onsubmit: async (event) => {
     event.preventDefault();
     try {
-      const job = await api("POST", "/v1/rescore-jobs",
-        { scope: { course_id: course.value }, options: { make_current: current.checked, llm: llm.checked } });
+      const options = { model: model.value, evaluator: evaluator.value,
+        make_current: current.checked, llm: llm.checked };
+      const job = await api("POST", "/v1/rescore-jobs", { scope: { course_id: course.value }, options });
       list.prepend(jobRow(job, say));
     } catch (error) {
       say(error.message);
     }
   } }, h("label", { class: "field" }, "Course", course),
+  // One model is the usual case: nothing to choose, so no select.
+  offers.models.length > 1 ? h("label", { class: "field" }, "Model", model) : null,
+  h("label", { class: "field" }, "Scores from", evaluator),
   h("label", { class: "check" }, current, "Make the new scores the sessions' current ones"),
-  h("label", { class: "check" }, llm, "Write new feedback with the language model too"),
+  h("label", { class: "check" }, llm, offers.llm ? "Write new feedback with the language model too"
+    : "Write new feedback with a language model (none is configured)"),
   h("button", { type: "submit", "data-testid": "job-start", disabled: !courses.length },
     "Rescore the course's sessions"));
   return h("section", {}, h("h2", {}, "Rescoring"),
-    h("p", {}, "Scores every completed session of the course again with this server's evaluator."),
+    h("p", {}, "Scores every completed session of the course again, with the evaluator chosen."),
     start, list);
 }
