@@ -276,7 +276,7 @@ def test_a_tutor_follows_a_learner_and_an_admin_runs_the_school(
         pick = Select(driver.find_element(*by_id("job-evaluator")))
         assert pick.first_selected_option.text.startswith("Trained scorer (default): ")
         pick.select_by_index(1)
-        hand = pick.first_selected_option.get_attribute("value")
+        hand = pick.first_selected_option.get_attribute("value") or ""
         assert pick.first_selected_option.text == f"Hand-tuned formulas: {hand}"
         # One model offered: nothing to choose; no LLM configured: its box says so.
         assert not driver.find_elements(*by_id("job-model"))
