@@ -14,8 +14,7 @@ from typing import Any
 
 from speech.batching import PassScheduler
 from speech.errors import UnknownEvaluatorError
-from speech.evaluation import EVALUATOR_VERSION
-from speech.evaluator import LocalEvaluator
+from speech.evaluator import HAND_TUNED_VERSION, LocalEvaluator, evaluator_version
 from speech.model import SpeechModel, model_name
 from speech.phones import PhoneAligner
 from speech.ports import Samples, Transcriber
@@ -25,17 +24,14 @@ from speech.streaming import StreamingTranscriber
 from speech.transcript import FinalTranscript
 from speech.warmup import warm_up
 
-HAND_TUNED = "hand"
-
 
 def evaluator_versions(model: str) -> tuple[str, ...]:
     """The evaluator versions an engine of `model` (a `SpeechSettings.model` value) scores
-    with, its default first; known without loading the model."""
-    hand = f"{EVALUATOR_VERSION}+{HAND_TUNED}"
+    with, its default first (`HAND_TUNED_VERSION` last); known without loading the model."""
     scorer = TrainedScorer.load()
     if scorer.model != model_name(model):
-        return (hand,)
-    return (f"{EVALUATOR_VERSION}+{scorer.version}", hand)
+        return (HAND_TUNED_VERSION,)
+    return (evaluator_version(scorer), HAND_TUNED_VERSION)
 
 
 class WhisperEngine:

@@ -36,6 +36,15 @@ from speech.transcript import FinalTranscript, Word
 _MAX_FORCED_SAMPLES = MAX_FRAMES * HOP
 _REPEAT_REACH = 2
 INTONATION_SET = frozenset(INTONATION)
+
+
+def evaluator_version(scorer: TrainedScorer | None) -> str:
+    """What evaluations are marked with: the code's version and the trained scorer's, or
+    `hand` for the hand-tuned formulas (no scorer)."""
+    return f"{EVALUATOR_VERSION}+{'hand' if scorer is None else scorer.version}"
+
+
+HAND_TUNED_VERSION = evaluator_version(None)
 log = logging.getLogger(__name__)
 
 
@@ -81,9 +90,8 @@ class LocalEvaluator:
 
     @property
     def version(self) -> str:
-        """What every evaluation is marked with: the code's version and the scorer's."""
-        scorer = "hand" if self._scorer is None else self._scorer.version
-        return f"{EVALUATOR_VERSION}+{scorer}"
+        """What every evaluation is marked with (`evaluator_version`)."""
+        return evaluator_version(self._scorer)
 
     async def evaluate_read_aloud(
         self, audio16k: Samples, transcript: FinalTranscript, reference: str

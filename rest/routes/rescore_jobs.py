@@ -26,7 +26,8 @@ from rest.schemas.rescore import (
     OptionsIn,
 )
 from rest.settings import Settings
-from speech.engine import HAND_TUNED, evaluator_versions
+from speech.engine import evaluator_versions
+from speech.evaluator import HAND_TUNED_VERSION
 from storage import audit, rescore
 from storage.errors import InvalidInput, ParleyError
 from storage.models import Role
@@ -65,13 +66,15 @@ def _check_options(settings: Settings, options: OptionsIn) -> None:
             f"unknown model {options.model!r}; this server offers: {', '.join(sorted(allowed))}",
             code="unknown_model",
         )
-    offered = () if options.evaluator is None else evaluator_versions(options.model or default)
-    if options.evaluator is not None and options.evaluator not in offered:
-        raise InvalidInput(
-            f"unknown evaluator {options.evaluator!r} for model {options.model or default!r}; "
-            f"this server offers: {', '.join(offered)}",
-            code="unknown_evaluator",
-        )
+    if options.evaluator is not None:
+        model = options.model or default
+        offered = evaluator_versions(model)
+        if options.evaluator not in offered:
+            raise InvalidInput(
+                f"unknown evaluator {options.evaluator!r} for model {model!r}; "
+                f"this server offers: {', '.join(offered)}",
+                code="unknown_evaluator",
+            )
     if options.llm and not settings.llm.configured:
         raise InvalidInput("no LLM is configured on this server", code="llm_not_configured")
 
@@ -152,7 +155,7 @@ async def job_options(request: Request) -> Response:
             default=model == default,
             evaluators=[
                 EvaluatorOffer(
-                    version=v, kind="hand-tuned" if v.endswith(f"+{HAND_TUNED}") else "trained"
+                    version=v, kind="hand-tuned" if v == HAND_TUNED_VERSION else "trained"
                 )
                 for v in evaluator_versions(model)
             ],
